@@ -1,0 +1,48 @@
+// The `graph` dialect: the computational-graph level of Strata (MLC chapter 1).
+//
+// Ops take and produce builtin tensors with value semantics. IRDL cannot express
+// "tensor of f32" or shape relations, so element types and shapes are checked by
+// the `graph-verify` pass (python/strata/transforms/graph/verify.py). Each operand
+// gets its own `irdl.base` so that operands are not forced to the same type.
+//
+// A fused subgraph (MLC's "fused_linear_relu") is a private `func.func` carrying
+// the `graph.fused` unit attribute, called with upstream `func.call`: IRDL binds
+// one constraint to every member of a variadic group, so a call op with operands
+// of different types cannot be defined in IRDL.
+irdl.dialect @graph {
+  // A weight or other compile-time tensor. `value` is an elements attribute
+  // (`dense<...>` or, for large weights, `dense_resource<...>`) whose type equals
+  // the result type.
+  irdl.operation @constant {
+    %value = irdl.any
+    irdl.attributes {"value" = %value}
+    %out = irdl.base "!builtin.tensor"
+    irdl.results(output: %out)
+  }
+
+  // numpy.matmul: 1-D operands are promoted, leading (batch) dims broadcast.
+  irdl.operation @matmul {
+    %lhs = irdl.base "!builtin.tensor"
+    %rhs = irdl.base "!builtin.tensor"
+    irdl.operands(lhs: %lhs, rhs: %rhs)
+    %out = irdl.base "!builtin.tensor"
+    irdl.results(output: %out)
+  }
+
+  // Elementwise addition with numpy broadcasting.
+  irdl.operation @add {
+    %lhs = irdl.base "!builtin.tensor"
+    %rhs = irdl.base "!builtin.tensor"
+    irdl.operands(lhs: %lhs, rhs: %rhs)
+    %out = irdl.base "!builtin.tensor"
+    irdl.results(output: %out)
+  }
+
+  // max(x, 0), elementwise.
+  irdl.operation @relu {
+    %in = irdl.base "!builtin.tensor"
+    irdl.operands(input: %in)
+    %out = irdl.base "!builtin.tensor"
+    irdl.results(output: %out)
+  }
+}

@@ -1,0 +1,1 @@
+"""Level-to-level conversions, one module per pass (`convert-<src>-to-<dst>`)."""

@@ -1,0 +1,161 @@
+"""convert-tprog-to-hwprim: tensorize matmul blocks into the `hwprim.fma_microkernel` primitive.
+
+Input: tensor programs. A block is tensorized when it is C[i,j] += A[i,k] * B[k,j] on f32 with
+C[i,j] = 0 as init, under its own three loops (i, j, k). Output: the init becomes its own block
+over (i, j) (TensorIR's decompose_reduction) and the update becomes loops over MR x NR tiles of C,
+each one micro-kernel call on subviews. Blocks that do not match are left as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mlir import ir
+from mlir.dialects import memref
+
+from strata.conversions.tprog_builder import emit_block, loop_nest
+from strata.dialects.hwprim import FmaMicrokernelOp
+from strata.dialects.tprog import BlockOp, IterType
+from strata.irutil import float_constant, walk
+from strata.passes import Pass
+
+MAX_ROWS = 8  # accumulator rows; 8 rows x 2 vectors fit the 16 (AVX2) or 32 (AVX-512) registers
+
+
+@dataclass(frozen=True)
+class Options:
+    vector_width: int = field(default=16, metadata={"help": "f32 lanes per vector register (16 AVX-512, 8 AVX2)"})
+
+
+@dataclass
+class MatmulMatch:
+    block: BlockOp
+    lhs: ir.Value
+    rhs: ir.Value
+    out: ir.Value
+    loops: list[ir.Operation]  # i, j, k from the outside in
+
+
+def _ops(block: ir.Block) -> list[ir.Operation]:
+    return [op.operation for op in block.operations][:-1]  # without the terminator
+
+
+def _defining(value: ir.Value) -> ir.Operation | None:
+    owner = value.owner
+    return owner.operation if isinstance(owner, (ir.Operation, ir.OpView)) else None
+
+
+def _is_load(value: ir.Value, indices: list[ir.Value]) -> ir.Value | None:
+    op = _defining(value)
+    if op is None or op.name != "memref.load" or list(op.operands)[1:] != indices:
+        return None
+    return op.operands[0]
+
+
+def match_matmul(op: ir.Operation) -> MatmulMatch | None:
+    block = op.opview
+    if block.iter_types != [IterType.SPATIAL, IterType.SPATIAL, IterType.REDUCTION]:
+        return None
+    vi, vj, vk = block.body.arguments
+    body = _ops(block.body)
+    if len(body) != 6 or body[-1].name != "memref.store":
+        return None
+    store = body[-1]
+    if list(store.operands)[2:] != [vi, vj]:
+        return None
+    out = store.operands[1]
+    add = _defining(store.operands[0])
+    if add is None or add.name != "arith.addf":
+        return None
+    for acc, prod in (tuple(add.operands), tuple(add.operands)[::-1]):
+        mul = _defining(prod)
+        if _is_load(acc, [vi, vj]) != out or mul is None or mul.name != "arith.mulf":
+            continue
+        for x, y in (tuple(mul.operands), tuple(mul.operands)[::-1]):
+            lhs, rhs = _is_load(x, [vi, vk]), _is_load(y, [vk, vj])
+            if lhs is not None and rhs is not None:
+                break
+        else:
+            continue
+        break
+    else:
+        return None
+    init = _ops(block.init)
+    ii, ij, _ = block.init.arguments
+    if len(init) != 2 or init[1].name != "memref.store" or list(init[1].operands)[1:] != [out, ii, ij]:
+        return None
+    zero = _defining(init[1].operands[0])
+    if zero is None or zero.name != "arith.constant" or float(ir.FloatAttr(zero.attributes["value"]).value) != 0.0:
+        return None
+    if any(str(v.type.element_type) != "f32" or len(v.type.shape) != 2 for v in (lhs, rhs, out)):
+        return None
+    loops = _enclosing_loops(op, block.iter_values)
+    return None if loops is None else MatmulMatch(block, lhs, rhs, out, loops)
+
+
+def _enclosing_loops(op: ir.Operation, ivs: list[ir.Value]) -> list[ir.Operation] | None:
+    """The loops binding `ivs`, if they are perfectly nested directly around `op`."""
+    loops: list[ir.Operation] = []
+    inner = op
+    for iv in reversed(ivs):
+        loop = inner.parent
+        if loop is None or loop.name != "scf.for" or len(list(loop.regions[0].blocks[0].operations)) != 2:
+            return None
+        if loop.regions[0].blocks[0].arguments[0] != iv:
+            return None
+        loops.insert(0, loop)
+        inner = loop
+    return loops
+
+
+def _tile(extent: int, preferred: list[int]) -> int:
+    for size in preferred:
+        if 0 < size <= extent and extent % size == 0:
+            return size
+    return extent
+
+
+def tensorize(match: MatmulMatch, vector_width: int) -> None:
+    m, n = match.out.type.shape
+    k = match.lhs.type.shape[1]
+    rows = _tile(m, list(range(MAX_ROWS, 0, -1)))
+    # Two vectors per row where they divide N, one otherwise; a row that is shorter than two
+    # vectors is taken whole (the last vector is partial).
+    cols = _tile(n, [2 * vector_width, vector_width]) if n > 2 * vector_width else n
+    if n % cols:
+        return
+    outer = match.loops[0]
+    name = match.block.block_name
+    with ir.InsertionPoint(outer), outer.location:
+        element = match.out.type.element_type
+
+        def init(v: list[ir.Value]) -> None:
+            memref.StoreOp(float_constant(element, 0.0), match.out, v)
+
+        emit_block(f"{name}_init", ["i", "j"], [m, n], [IterType.SPATIAL] * 2, init)
+        (io, jo), ip = loop_nest(["i", "j"], [m, n], steps=[rows, cols])
+        with ip:
+            a = memref.subview(match.lhs, [io, 0], [rows, k], [1, 1], result_type=_tile_type(match.lhs, rows, k))
+            b = memref.subview(match.rhs, [0, jo], [k, cols], [1, 1], result_type=_tile_type(match.rhs, k, cols))
+            c = memref.subview(match.out, [io, jo], [rows, cols], [1, 1], result_type=_tile_type(match.out, rows, cols))
+            FmaMicrokernelOp(a, b, c, vector_width=vector_width)
+    outer.erase()
+
+
+def _tile_type(source: ir.Value, rows: int, cols: int) -> ir.MemRefType:
+    strides, _ = source.type.get_strides_and_offset()
+    layout = ir.StridedLayoutAttr.get(ir.ShapedType.get_dynamic_stride_or_offset(), list(strides))
+    return ir.MemRefType.get([rows, cols], source.type.element_type, layout)
+
+
+class ConvertTprogToHwprimPass(Pass):
+    """Tensorize matmul blocks into register-blocked FMA micro-kernels"""
+
+    argument = "convert-tprog-to-hwprim"
+    Options = Options
+
+    def run(self, module: ir.Operation) -> None:
+        for op in [op for op in walk(module) if op.name == "tprog.block"]:
+            match = match_matmul(op)
+            if match is not None:
+                tensorize(match, self.options.vector_width)

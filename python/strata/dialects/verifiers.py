@@ -1,0 +1,159 @@
+"""Op verifiers IRDL cannot express: element types, shapes, and structural rules.
+
+`verify_op` checks one Strata op and raises `CompileError` located at the op. The `graph-verify`
+pass runs the `graph` checks; strata-opt runs all of them right after parsing, the way upstream
+op verifiers run, so malformed input is rejected before any pass sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mlir import ir
+
+from strata.diagnostics import CompileError
+from strata.irutil import elements_type, walk
+from strata.dialects.shapes import ShapeError, broadcast_shape, matmul_shape
+
+FLOAT_TYPES = ("f32", "f16", "bf16")
+
+
+def _type_str(t: ir.Type) -> str:
+    return str(t)
+
+
+def _tensor(op: ir.Operation, value: ir.Value, what: str) -> ir.RankedTensorType:
+    if not isinstance(value.type, ir.RankedTensorType):
+        raise CompileError(f"{what} must be a ranked tensor, found {_type_str(value.type)}", op.location)
+    t = value.type
+    if not t.has_static_shape:
+        raise CompileError(f"{what} must have a static shape, found {_type_str(t)}", op.location)
+    if str(t.element_type) not in FLOAT_TYPES:
+        raise CompileError(
+            f"{what} must have element type f32, f16 or bf16, found {t.element_type}", op.location
+        )
+    return t
+
+
+def _expect_result(op: ir.Operation, shape: list[int], element: ir.Type) -> None:
+    result = _tensor(op, op.results[0], "result")
+    if list(result.shape) != shape or result.element_type != element:
+        expected = ir.RankedTensorType.get(shape, element)
+        raise CompileError(f"result type should be {expected}, found {result}", op.location)
+
+
+def _same_element(op: ir.Operation, a: ir.RankedTensorType, b: ir.RankedTensorType) -> None:
+    if a.element_type != b.element_type:
+        raise CompileError(
+            f"operand element types differ: {a.element_type} vs {b.element_type}", op.location
+        )
+
+
+def _binary(rule: Callable[[list[int], list[int]], list[int]]) -> Callable[[ir.Operation], None]:
+    def verify(op: ir.Operation) -> None:
+        lhs = _tensor(op, op.operands[0], "lhs")
+        rhs = _tensor(op, op.operands[1], "rhs")
+        _same_element(op, lhs, rhs)
+        try:
+            shape = rule(list(lhs.shape), list(rhs.shape))
+        except ShapeError as e:
+            raise CompileError(str(e), op.location) from None
+        _expect_result(op, shape, lhs.element_type)
+
+    return verify
+
+
+def _verify_relu(op: ir.Operation) -> None:
+    x = _tensor(op, op.operands[0], "input")
+    _expect_result(op, list(x.shape), x.element_type)
+
+
+def _verify_constant(op: ir.Operation) -> None:
+    value = op.attributes["value"]
+    result = _tensor(op, op.results[0], "result")
+    vtype = elements_type(value)
+    if vtype is None:
+        raise CompileError(
+            f"'value' must be a dense or dense_resource elements attribute, found {value}", op.location
+        )
+    if vtype != result:
+        raise CompileError(f"'value' has type {vtype} but the result is {result}", op.location)
+
+
+def _verify_block(op: ir.Operation) -> None:
+    from strata.dialects.tprog import BlockOp, IterType
+
+    block = op.opview
+    n = len(block.iter_values)
+    if len(block.dom) != n:
+        raise CompileError(f"'dom' has {len(block.dom)} extents for {n} iteration variables", op.location)
+    try:
+        types = block.iter_types
+    except ValueError:
+        raise CompileError("'iter_types' entries must be \"spatial\" or \"reduction\"", op.location) from None
+    if len(types) != n:
+        raise CompileError(f"'iter_types' has {len(types)} entries for {n} iteration variables", op.location)
+    for region, label in ((op.regions[0], "init"), (op.regions[1], "body")):
+        args = region.blocks[0].arguments
+        if len(args) != n:
+            raise CompileError(f"{label} region takes {len(args)} arguments, expected {n}", op.location)
+    if IterType.REDUCTION not in types and len(block.init.operations) > 1:
+        raise CompileError("a block without reduction variables must have an empty init region", op.location)
+
+
+def _verify_microkernel(op: ir.Operation) -> None:
+    types = [v.type for v in op.operands]
+    lhs, rhs, acc = ([*t.shape] for t in types)
+    if any(len(s) != 2 for s in (lhs, rhs, acc)):
+        raise CompileError("fma_microkernel operands must be 2-D memrefs", op.location)
+    if lhs[1] != rhs[0] or acc != [lhs[0], rhs[1]]:
+        raise CompileError(
+            f"fma_microkernel shapes do not form acc[MxN] += lhs[MxK] * rhs[KxN]: "
+            f"lhs {lhs}, rhs {rhs}, acc {acc}",
+            op.location,
+        )
+    if any(str(t.element_type) != "f32" for t in types):
+        raise CompileError("fma_microkernel works on f32 memrefs", op.location)
+
+
+def _verify_libcall_matmul(op: ir.Operation) -> None:
+    types = [v.type for v in op.operands]
+    shapes = [list(t.shape) for t in types]
+    if any(len(s) != 2 for s in shapes):
+        raise CompileError("libcall.matmul operands must be 2-D memrefs", op.location)
+    (m, k), (k2, n), out = shapes
+    if k != k2 or out != [m, n]:
+        raise CompileError(
+            f"libcall.matmul shapes do not form out[MxN] = lhs[MxK] @ rhs[KxN]: "
+            f"lhs {shapes[0]}, rhs {shapes[1]}, out {out}",
+            op.location,
+        )
+    from strata.libraries import registry
+
+    error = registry.check_call(op)
+    if error:
+        raise CompileError(error, op.location)
+
+
+VERIFIERS: dict[str, Callable[[ir.Operation], None]] = {
+    "graph.constant": _verify_constant,
+    "graph.matmul": _binary(matmul_shape),
+    "graph.add": _binary(broadcast_shape),
+    "graph.relu": _verify_relu,
+    "tprog.block": _verify_block,
+    "libcall.matmul": _verify_libcall_matmul,
+    "hwprim.fma_microkernel": _verify_microkernel,
+}
+
+
+def verify_op(op: ir.Operation) -> None:
+    check = VERIFIERS.get(op.name)
+    if check is not None:
+        check(op)
+
+
+def verify_module(module: ir.Operation, prefix: str = "") -> None:
+    """Verify every Strata op (of dialect `prefix`, if given) in `module`."""
+    for op in walk(module):
+        if op.name.startswith(prefix):
+            verify_op(op)

@@ -1,0 +1,1 @@
+"""Frontends: source formats -> `graph` modules."""

@@ -1,0 +1,98 @@
+"""A small builder of `graph` modules from Python and numpy weights.
+
+Each op is located at the Python line that built it, so errors point back to the model code.
+
+>>> b = GraphBuilder("mlp")
+>>> x = b.input((1, 784))
+>>> h = b.relu(b.add(b.matmul(x, b.constant(w0, "w0")), b.constant(b0, "b0")))
+>>> module = b.finish(b.matmul(h, b.constant(w1, "w1")))
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+
+import numpy as np
+from mlir import ir
+from mlir.dialects import func
+
+from strata.dialects import graph, make_context
+from strata.dialects.shapes import ShapeError
+
+_ELEMENT = {"f32": ir.F32Type.get, "f16": ir.F16Type.get, "bf16": ir.BF16Type.get}
+
+
+class GraphBuilder:
+    """Builds one public function `name` in a new module (with its own context)."""
+
+    def __init__(self, name: str = "main", *, context: ir.Context | None = None):
+        self.context = context or make_context()
+        self.name = name
+        with self.context, ir.Location.unknown():
+            self.module = ir.Module.create()
+        self._inputs: list[ir.Type] = []
+        self._fn = None
+        self._entry = None
+
+    def _location(self) -> ir.Location:
+        frame = inspect.currentframe()
+        while frame is not None and frame.f_globals.get("__name__") == __name__:
+            frame = frame.f_back
+        if frame is None:
+            return ir.Location.unknown(self.context)
+        return ir.Location.file(frame.f_code.co_filename, frame.f_lineno, 1, context=self.context)
+
+    def _ensure_function(self) -> None:
+        if self._fn is None:
+            with self.context, ir.Location.unknown(), ir.InsertionPoint(self.module.body):
+                self._fn = func.FuncOp(self.name, ([], []))
+                self._entry = self._fn.add_entry_block()
+
+    def input(self, shape: Sequence[int], dtype: str = "f32") -> ir.Value:
+        """A new function argument (all inputs must be declared before the first op)."""
+        self._ensure_function()
+        if dtype not in _ELEMENT:
+            raise ValueError(f"unsupported dtype '{dtype}'; valid: {', '.join(_ELEMENT)}")
+        if len(list(self._entry.operations)):
+            raise ValueError("declare every input before building ops")
+        loc = self._location()
+        with self.context, loc:
+            t = ir.RankedTensorType.get(list(shape), _ELEMENT[dtype]())
+            arg = self._entry.add_argument(t, loc)
+        self._inputs.append(t)
+        return arg
+
+    def _build(self, cls, *args, **kwargs) -> ir.Value:
+        self._ensure_function()
+        with self.context, self._location() as loc, ir.InsertionPoint(self._entry):
+            try:
+                return cls(*args, loc=loc, **kwargs).results[0]
+            except ShapeError as e:
+                from strata.diagnostics import CompileError
+
+                raise CompileError(f"{cls.OPERATION_NAME}: {e}", loc) from None
+
+    def constant(self, array: np.ndarray, name: str = "weight") -> ir.Value:
+        """A weight, held as a resource blob (not printed as text)."""
+        self._ensure_function()
+        with self.context, self._location() as loc, ir.InsertionPoint(self._entry):
+            return graph.ConstantOp.from_numpy(np.asarray(array), name=name, loc=loc).output
+
+    def matmul(self, lhs: ir.Value, rhs: ir.Value) -> ir.Value:
+        return self._build(graph.MatmulOp, lhs, rhs)
+
+    def add(self, lhs: ir.Value, rhs: ir.Value) -> ir.Value:
+        return self._build(graph.AddOp, lhs, rhs)
+
+    def relu(self, x: ir.Value) -> ir.Value:
+        return self._build(graph.ReluOp, x)
+
+    def finish(self, *outputs: ir.Value) -> ir.Module:
+        """Return `outputs` from the function and give the finished module."""
+        self._ensure_function()
+        with self.context, self._location(), ir.InsertionPoint(self._entry):
+            func.ReturnOp(list(outputs))
+        ftype = ir.FunctionType.get(self._inputs, [v.type for v in outputs], context=self.context)
+        self._fn.attributes["function_type"] = ir.TypeAttr.get(ftype, context=self.context)
+        return self.module

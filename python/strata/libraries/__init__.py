@@ -1,0 +1,1 @@
+"""Native libraries Strata can call: the registry of library functions (`libcall` callees)."""

@@ -1,0 +1,275 @@
+"""Pipelines: textual pipelines that mix Strata and upstream passes, and the named stages.
+
+Upstream's pipeline parser cannot see Python passes, so `parse_pipeline` splits the text itself:
+Strata names become `Pass` objects, everything else stays upstream text, and `Pipeline.run` adds
+both, in order, to one upstream `PassManager` (so IR printing and timing see every pass).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from mlir import ir, passmanager
+
+from strata import passes as registry
+from strata.diagnostics import CompileError
+from strata.passes import Pass, PipelineError
+
+Element = Union[Pass, str]
+
+
+# --- parsing -------------------------------------------------------------------------------------
+
+
+def _split_top_level(text: str) -> list[str]:
+    items, depth, quote, start = [], 0, "", 0
+    for i, c in enumerate(text):
+        if quote:
+            quote = "" if c == quote else quote
+        elif c in "\"'":
+            quote = c
+        elif c in "({":
+            depth += 1
+        elif c in ")}":
+            depth -= 1
+            if depth < 0:
+                raise PipelineError(f"unbalanced '{c}' in pipeline '{text}'")
+        elif c == "," and depth == 0:
+            items.append(text[start:i].strip())
+            start = i + 1
+    if depth or quote:
+        raise PipelineError(f"unbalanced brackets or quotes in pipeline '{text}'")
+    items.append(text[start:].strip())
+    return [item for item in items if item]
+
+
+_ITEM = re.compile(r"^(?P<name>[A-Za-z0-9_.\-]+)\s*(?:\{(?P<opts>.*)\}|\((?P<nested>.*)\))?$", re.S)
+
+
+def _names_in(text: str) -> list[str]:
+    names = []
+    for item in _split_top_level(text):
+        m = _ITEM.match(item)
+        if m and m.group("nested") is not None:
+            names += _names_in(m.group("nested"))
+        elif m:
+            names.append(m.group("name"))
+    return names
+
+
+def make_element(name: str, options: str = "") -> list[Element]:
+    """One pipeline item: a Strata pass, an expanded Strata pipeline, or upstream text."""
+    pass_cls = registry.get_pass(name)
+    if pass_cls is not None:
+        return [pass_cls(registry.parse_options(name, pass_cls.Options, options))]
+    pipeline = registry.get_pipeline(name)
+    if pipeline is not None:
+        return pipeline.build(registry.parse_options(name, pipeline.Options, options))
+    return [f"{name}{{{options}}}" if options else name]
+
+
+def parse_pipeline(text: str) -> list[Element]:
+    """Parse `builtin.module(a,b{opt=1},func.func(cse))` (the anchor may be left out)."""
+    text = text.strip()
+    m = _ITEM.match(text)
+    if m and m.group("nested") is not None and "." in m.group("name"):
+        if m.group("name") != "builtin.module":
+            raise PipelineError(
+                f"pipelines run on 'builtin.module', not '{m.group('name')}': "
+                f"write 'builtin.module({text})'"
+            )
+        text = m.group("nested")
+    elements: list[Element] = []
+    for item in _split_top_level(text):
+        m = _ITEM.match(item)
+        if m is None:
+            raise PipelineError(f"malformed pipeline element '{item}'")
+        if m.group("nested") is not None:
+            for name in _names_in(m.group("nested")):
+                if registry.is_strata_name(name):
+                    raise PipelineError(
+                        f"Strata pass '{name}' runs on builtin.module; move it out of "
+                        f"'{m.group('name')}(...)'"
+                    )
+            elements.append(item)
+        else:
+            elements += make_element(m.group("name"), m.group("opts") or "")
+    return elements
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Instrumentation:
+    """What the pass manager reports while running (the `--mlir-*` options of strata-opt)."""
+
+    print_before_all: bool = False
+    print_after_all: bool = False
+    print_before: Sequence[str] = ()
+    print_after: Sequence[str] = ()
+    print_generic: bool = False
+    print_debuginfo: bool = False
+    timing: bool = False
+    ir_sink: Callable[[str], None] | None = None  # default: write to fd 2, like upstream
+
+    def emit(self, text: str) -> None:
+        if self.ir_sink is not None:
+            self.ir_sink(text)
+        else:
+            os.write(2, text.encode())
+
+
+def element_name(element: Element) -> str:
+    if isinstance(element, Pass):
+        return element.argument
+    m = _ITEM.match(element)
+    return m.group("name") if m else element
+
+
+def _dump_pass(instr: Instrumentation, when: str, element: Element) -> Callable:
+    label = type(element).__name__ if isinstance(element, Pass) else element_name(element)
+
+    def run(op: ir.Operation, _pass: Any) -> None:
+        asm = op.get_asm(
+            enable_debug_info=instr.print_debuginfo, print_generic_op_form=instr.print_generic
+        )
+        instr.emit(f"// -----// IR Dump {when} {label} ({element_name(element)}) //----- //\n{asm}\n")
+
+    return run
+
+
+def _add_upstream(pm: passmanager.PassManager, text: str, implicit_nesting: bool) -> None:
+    try:
+        pm.add(text)
+    except ValueError as e:
+        message = str(e).strip()
+        nest = re.search(r"restricted to '([^']+)'", message)
+        if implicit_nesting and nest:
+            pm.add(f"{nest.group(1)}({text})")
+            return
+        if "does not refer to a registered pass" in message or "failed to add" in message:
+            lines = [line for line in message.splitlines() if line.strip()]
+            raise PipelineError(_explain_upstream_error(text, lines)) from None
+        raise PipelineError(message) from None
+
+
+def _explain_upstream_error(text: str, lines: list[str]) -> str:
+    name = element_name(text)
+    if any("does not refer to a registered pass" in line for line in lines):
+        return f"unknown pass '{name}'; `strata-opt --help` lists the passes"
+    detail = "; ".join(line for line in lines if not line.startswith("failed to add"))
+    return detail or f"cannot add pass '{text}'"
+
+
+def _python_pass(element: Pass) -> Callable:
+    def run(op: ir.Operation, _pass: Any) -> None:
+        # Ops a pass builds without an explicit location fall back to the module's.
+        with op.context, op.location:
+            element.run(op)
+
+    return run
+
+
+@dataclass
+class Pipeline:
+    """An ordered list of Strata passes and upstream pipeline text, run on a module.
+
+    >>> Pipeline.parse("graph-verify,convert-graph-to-tprog,canonicalize").run(module)
+    """
+
+    elements: list[Element] = field(default_factory=list)
+    implicit_nesting: bool = False  # nest func-only upstream passes, as strata-opt's flags do
+
+    @classmethod
+    def parse(cls, text: str) -> Pipeline:
+        return cls(parse_pipeline(text))
+
+    def __str__(self) -> str:
+        return "builtin.module(" + ",".join(str(e) if isinstance(e, str) else repr(e) for e in self.elements) + ")"
+
+    def build(self, context: ir.Context, instr: Instrumentation | None = None) -> passmanager.PassManager:
+        instr = instr or Instrumentation()
+        pm = passmanager.PassManager("builtin.module", context=context)
+        if instr.print_before_all or instr.print_after_all:
+            pm.enable_ir_printing(
+                print_before_all=instr.print_before_all,
+                print_after_all=instr.print_after_all,
+                enable_debug_info=instr.print_debuginfo,
+                print_generic_op_form=instr.print_generic,
+            )
+        if instr.timing:
+            pm.enable_timing()
+        for element in self.elements:
+            name = element_name(element)
+            if name in instr.print_before:
+                pm.add(_dump_pass(instr, "Before", element), name="PrintIRBefore")
+            if isinstance(element, Pass):
+                pm.add(
+                    _python_pass(element),
+                    name=type(element).__name__,
+                    argument=element.argument,
+                    description=element.summary(),
+                )
+            else:
+                _add_upstream(pm, element, self.implicit_nesting)
+            if name in instr.print_after:
+                pm.add(_dump_pass(instr, "After", element), name="PrintIRAfter")
+        return pm
+
+    def run(self, module: ir.Module | ir.Operation, instr: Instrumentation | None = None) -> None:
+        """Run on `module` in place; bad input raises `CompileError` with located diagnostics."""
+        op = module.operation if isinstance(module, ir.Module) else module
+        pm = self.build(op.context, instr)
+        try:
+            pm.run(op)
+        except ir.MLIRError as e:
+            raise CompileError.from_mlir_error(e) from None
+        finally:
+            del pm  # the timing report is printed when the pass manager is destroyed
+
+
+# --- named pipelines -----------------------------------------------------------------------------
+
+
+def _lower_to_llvm_options():
+    from strata.targets import TargetName
+
+    @dataclass(frozen=True)
+    class Options:
+        target: TargetName = field(default=TargetName.CPU, metadata={"help": "code generation target"})
+        use_libcall: bool = field(default=False, metadata={"help": "call native libraries (BLAS) for matmul"})
+        fuse: bool = field(default=True, metadata={"help": "fuse matmul + bias + activation (graph-fuse-ops)"})
+        tensorize: bool = field(default=True, metadata={"help": "tensorize matmul blocks into hwprim micro-kernels"})
+
+    return Options
+
+
+class LowerToLLVMPipeline:
+    """Lower a `graph` module to the LLVM dialect: graph -> tprog | libcall -> hwprim -> llvm."""
+
+    argument = "strata-lower-to-llvm"
+    Options = _lower_to_llvm_options()
+
+    @classmethod
+    def summary(cls) -> str:
+        return cls.__doc__.strip().splitlines()[0]
+
+    @classmethod
+    def build(cls, options: Any) -> list[Element]:
+        from strata.targets import get_target
+
+        target = get_target(options.target)
+        elements: list[Element] = list(make_element("graph-verify"))
+        if options.use_libcall:  # before fusion: the library takes the matmul, fusion the rest
+            elements += make_element("convert-graph-to-libcall")
+        if options.fuse:
+            elements += make_element("graph-fuse-ops")
+        elements += make_element("convert-graph-to-tprog")
+        elements += target.lower_tensor_programs(tensorize=options.tensorize)
+        elements += target.lower_to_llvm()
+        return elements

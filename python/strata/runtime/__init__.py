@@ -1,0 +1,1 @@
+"""Calling compiled code with numpy arrays."""

@@ -1,0 +1,1 @@
+"""Same-level rewrites, one folder per dialect, one module per pass."""
