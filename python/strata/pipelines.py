@@ -18,6 +18,7 @@ from mlir import ir, passmanager
 from strata import passes as registry
 from strata.diagnostics import CompileError
 from strata.passes import Pass, PipelineError
+from strata.targets import TargetName
 
 Element = Union[Pass, str]
 
@@ -237,8 +238,6 @@ class Pipeline:
 
 
 def _lower_to_llvm_options():
-    from strata.targets import TargetName
-
     @dataclass(frozen=True)
     class Options:
         target: TargetName = field(default=TargetName.CPU, metadata={"help": "code generation target"})

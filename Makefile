@@ -1,0 +1,30 @@
+# The two commands of the README:
+#   make demo    set up .venv and run the main job (the MLP through every level, on CPU)
+#   make check   set up .venv and run every test (lit + pytest); .ci/run calls it
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo check check-lit check-python setup clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+demo: setup
+	$(BIN)/strata demo
+
+check: check-lit check-python
+
+check-lit: setup
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/lit -sv test
+
+check-python: setup
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) build python/*.egg-info

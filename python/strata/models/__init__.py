@@ -1,0 +1,1 @@
+"""Models bundled with Strata (for the demo, tests and benchmarks)."""

