@@ -7,7 +7,7 @@ import sysconfig
 import lit.formats
 
 config.name = "Strata"
-config.test_format = lit.formats.ShTest(execute_external=True)
+config.test_format = lit.formats.ShTest()
 config.suffixes = [".mlir"]
 config.excludes = ["lit.cfg.py", "python", "Inputs"]
 config.test_source_root = os.path.dirname(__file__)

@@ -12,11 +12,12 @@ from strata.irutil import walk
 from strata.models.mlp import MLPWeights, build_mlp
 from strata.pipelines import Pipeline
 
+# (title, passes, what to show: a function name, or an op name whose first use is shown)
 STAGES = [
-    ("graph (after graph-fuse-ops)", "graph-verify,graph-fuse-ops"),
-    ("tprog", "convert-graph-to-tprog"),
-    ("hwprim (tensorized)", "convert-tprog-to-hwprim{vector-width=%d}"),
-    ("llvm", "convert-tprog-to-scf,convert-hwprim-to-vector,convert-libcall-to-func"),
+    ("graph (after graph-fuse-ops)", "graph-verify,graph-fuse-ops", "mlp"),
+    ("tprog", "convert-graph-to-tprog", "fused_matmul_add_relu"),
+    ("hwprim (tensorized)", "convert-tprog-to-hwprim{vector-width=%d}", "hwprim.fma_microkernel"),
+    ("llvm", "convert-tprog-to-scf,convert-hwprim-to-vector,convert-libcall-to-func", "mlp"),
 ]
 
 
@@ -25,9 +26,20 @@ def op_census(module: ir.Operation) -> str:
     return ", ".join(f"{d}: {n}" for d, n in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
-def excerpt(module: ir.Operation, lines: int) -> str:
-    """The first `lines` lines of the module, weights elided (resources are not shown)."""
-    text = module.get_asm(large_elements_limit=8, large_resource_limit=16).split("{-#")[0]
+def excerpt(module: ir.Operation, lines: int, focus: str) -> str:
+    """The first `lines` lines of function `focus` (or of the loop nest holding op `focus`)."""
+    text = ""
+    for op in walk(module):
+        if op.name == "func.func" or op.name == "llvm.func":
+            if ir.StringAttr(op.attributes["sym_name"]).value == focus:
+                text = op.get_asm(large_elements_limit=8)
+                break
+        elif op.name == focus:
+            nest = op
+            while nest.parent is not None and nest.parent.name == "scf.for":
+                nest = nest.parent
+            text = nest.get_asm(large_elements_limit=8)
+            break
     body = [line for line in text.split("\n") if line.strip()]
     shown = body[:lines]
     if len(body) > lines:
@@ -56,16 +68,16 @@ def run_demo(*, batch: int = 1, lines: int = 14, out=print) -> bool:
     out(f"Strata demo: the MLC MLP 784 -> 128 -> relu -> 10, batch {batch}\n")
     staged = ir.Module.parse(module.operation.get_asm(enable_debug_info=True), context=module.context).operation
     vw = get_target("cpu").vector_width
-    for title, passes in STAGES:
+    for title, passes, focus in STAGES:
         Pipeline.parse(passes % vw if "%d" in passes else passes).run(staged)
         if title == "llvm":
             lower_to_llvm_tail(staged)
         out(f"== {title}  [{op_census(staged)}]")
-        out(excerpt(staged, lines) + "\n")
+        out(excerpt(staged, lines, focus) + "\n")
     libcall = ir.Module.parse(module.operation.get_asm(enable_debug_info=True), context=module.context).operation
     Pipeline.parse("graph-verify,convert-graph-to-libcall,graph-fuse-ops,convert-graph-to-tprog").run(libcall)
     out(f"== libcall path (use-libcall=true)  [{op_census(libcall)}]")
-    out(excerpt_of(libcall, "libcall.matmul") + "\n")
+    out(excerpt(libcall, lines, "libcall.matmul") + "\n")
 
     x = np.random.default_rng(0).standard_normal((batch, 784)).astype(np.float32)
     expected = weights.reference(x)
@@ -82,13 +94,6 @@ def run_demo(*, batch: int = 1, lines: int = 14, out=print) -> bool:
     numpy_latency = time_call(weights.reference, x)
     out(f"{'numpy reference':<28}{'':>12}{numpy_latency * 1e6:>11.1f} us")
     return ok
-
-
-def excerpt_of(module: ir.Operation, op_name: str) -> str:
-    for op in walk(module):
-        if op.name == op_name:
-            return "    " + str(op)
-    return ""
 
 
 def lower_to_llvm_tail(module: ir.Operation) -> None:
