@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo check check-lit check-python setup clean
+.PHONY: demo check check-lit check-python lint setup clean
 
 setup: $(VENV)/.installed
 
@@ -18,7 +18,12 @@ $(VENV)/.installed: pyproject.toml setup.py
 demo: setup
 	$(BIN)/strata demo
 
-check: check-lit check-python
+check: lint check-lit check-python
+
+lint: setup
+	$(BIN)/ruff check python test/python
+	$(BIN)/ruff format --check python test/python
+	$(BIN)/mypy
 
 check-lit: setup
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/lit -sv test

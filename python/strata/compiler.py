@@ -14,14 +14,18 @@ from strata.pipelines import LowerToLLVMPipeline, Pipeline
 from strata.runtime.compiled import CompiledModule, Signature
 
 
-def parse_module(text: str, *, source_name: str = "<string>", context: ir.Context | None = None) -> ir.Operation:
+def parse_module(
+    text: str, *, source_name: str = "<string>", context: ir.Context | None = None
+) -> ir.Operation:
     """Parse textual IR with the Strata dialects loaded; errors are located `CompileError`s."""
     context = context or make_context()
     load_dialects(context)
     return parse_source(text, source_name, context)
 
 
-def lower_to_llvm(module: ir.Module | ir.Operation, *, target: str = "cpu", use_libcall: bool = False, **options) -> None:
+def lower_to_llvm(
+    module: ir.Module | ir.Operation, *, target: str = "cpu", use_libcall: bool = False, **options
+) -> None:
     """Run `strata-lower-to-llvm` on `module` in place."""
     opts = LowerToLLVMPipeline.Options(target=target, use_libcall=use_libcall, **options)
     Pipeline(LowerToLLVMPipeline.build(opts)).run(module)
@@ -52,7 +56,9 @@ def compile(
         module = module_or_text
     module = module.operation
     signatures = [
-        Signature.from_func(fn) for fn in functions(module) if is_public(fn) and not is_declaration(fn)
+        Signature.from_func(fn)
+        for fn in functions(module)
+        if is_public(fn) and not is_declaration(fn)
     ]
     if not signatures:
         raise CompileError("the module has no public function to compile")
@@ -60,7 +66,9 @@ def compile(
     lowered = ir.Module.parse(module.get_asm(enable_debug_info=True), context=module.context)
     lower_to_llvm(lowered, target=target, use_libcall=use_libcall, **options)
     try:
-        engine = ExecutionEngine(lowered, opt_level=opt_level, shared_libs=shared_libraries(lowered.operation))
+        engine = ExecutionEngine(
+            lowered, opt_level=opt_level, shared_libs=shared_libraries(lowered.operation)
+        )
     except RuntimeError as e:
         raise CompileError(f"JIT compilation failed: {e}") from None
     return CompiledModule(engine, signatures, lowered)

@@ -66,7 +66,9 @@ def run_demo(*, batch: int = 1, lines: int = 14, out=print) -> bool:
     weights = MLPWeights.default()
     module = build_mlp(batch, weights)
     out(f"Strata demo: the MLC MLP 784 -> 128 -> relu -> 10, batch {batch}\n")
-    staged = ir.Module.parse(module.operation.get_asm(enable_debug_info=True), context=module.context).operation
+    staged = ir.Module.parse(
+        module.operation.get_asm(enable_debug_info=True), context=module.context
+    ).operation
     vw = get_target("cpu").vector_width
     for title, passes, focus in STAGES:
         Pipeline.parse(passes % vw if "%d" in passes else passes).run(staged)
@@ -74,8 +76,12 @@ def run_demo(*, batch: int = 1, lines: int = 14, out=print) -> bool:
             lower_to_llvm_tail(staged)
         out(f"== {title}  [{op_census(staged)}]")
         out(excerpt(staged, lines, focus) + "\n")
-    libcall = ir.Module.parse(module.operation.get_asm(enable_debug_info=True), context=module.context).operation
-    Pipeline.parse("graph-verify,convert-graph-to-libcall,graph-fuse-ops,convert-graph-to-tprog").run(libcall)
+    libcall = ir.Module.parse(
+        module.operation.get_asm(enable_debug_info=True), context=module.context
+    ).operation
+    Pipeline.parse(
+        "graph-verify,convert-graph-to-libcall,graph-fuse-ops,convert-graph-to-tprog"
+    ).run(libcall)
     out(f"== libcall path (use-libcall=true)  [{op_census(libcall)}]")
     out(excerpt(libcall, lines, "libcall.matmul") + "\n")
 
@@ -83,7 +89,10 @@ def run_demo(*, batch: int = 1, lines: int = 14, out=print) -> bool:
     expected = weights.reference(x)
     ok = True
     out(f"{'path':<28}{'max |err|':>12}{'latency':>14}")
-    for label, use_libcall in (("generated code (hwprim)", False), ("library call (OpenBLAS)", True)):
+    for label, use_libcall in (
+        ("generated code (hwprim)", False),
+        ("library call (OpenBLAS)", True),
+    ):
         compiled = strata.compile(module, use_libcall=use_libcall)
         y = compiled(x)
         err = float(np.max(np.abs(y - expected)))

@@ -76,7 +76,9 @@ class CompileError(Exception):
         super().__init__("\n".join(d.format() for d in diagnostics))
 
     @classmethod
-    def from_mlir_error(cls, error: ir.MLIRError, extra: list[Diagnostic] = ()) -> CompileError:
+    def from_mlir_error(
+        cls, error: ir.MLIRError, extra: tuple[Diagnostic, ...] = ()
+    ) -> CompileError:
         diags = [*extra, *(from_mlir(d) for d in error.error_diagnostics)]
         if not any(d.severity == "error" for d in diags):
             diags.append(Diagnostic("error", error.message.splitlines()[0].rstrip(":")))

@@ -26,7 +26,9 @@ def symbol_name(op: ir.Operation | ir.OpView) -> str:
 
 
 def functions(module: ir.Operation | ir.Module) -> list[ir.Operation]:
-    return [op.operation for op in module_body(module).operations if op.operation.name == "func.func"]
+    return [
+        op.operation for op in module_body(module).operations if op.operation.name == "func.func"
+    ]
 
 
 def lookup_function(module: ir.Operation | ir.Module, name: str) -> ir.Operation | None:
@@ -83,7 +85,11 @@ def unique_symbol(base: str, taken: set[str]) -> str:
 
 
 def symbol_names(module: ir.Operation | ir.Module) -> set[str]:
-    return {symbol_name(op) for op in module_body(module).operations if "sym_name" in op.operation.attributes}
+    return {
+        symbol_name(op)
+        for op in module_body(module).operations
+        if "sym_name" in op.operation.attributes
+    }
 
 
 def index_constant(value: int) -> ir.Value:

@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from mlir import ir, passmanager
 
@@ -20,7 +20,7 @@ from strata.diagnostics import CompileError
 from strata.passes import Pass, PipelineError
 from strata.targets import TargetName
 
-Element = Union[Pass, str]
+Element = Pass | str
 
 
 # --- parsing -------------------------------------------------------------------------------------
@@ -139,7 +139,9 @@ def _dump_pass(instr: Instrumentation, when: str, element: Element) -> Callable:
         asm = op.get_asm(
             enable_debug_info=instr.print_debuginfo, print_generic_op_form=instr.print_generic
         )
-        instr.emit(f"// -----// IR Dump {when} {label} ({element_name(element)}) //----- //\n{asm}\n")
+        instr.emit(
+            f"// -----// IR Dump {when} {label} ({element_name(element)}) //----- //\n{asm}\n"
+        )
 
     return run
 
@@ -191,9 +193,15 @@ class Pipeline:
         return cls(parse_pipeline(text))
 
     def __str__(self) -> str:
-        return "builtin.module(" + ",".join(str(e) if isinstance(e, str) else repr(e) for e in self.elements) + ")"
+        return (
+            "builtin.module("
+            + ",".join(str(e) if isinstance(e, str) else repr(e) for e in self.elements)
+            + ")"
+        )
 
-    def build(self, context: ir.Context, instr: Instrumentation | None = None) -> passmanager.PassManager:
+    def build(
+        self, context: ir.Context, instr: Instrumentation | None = None
+    ) -> passmanager.PassManager:
         instr = instr or Instrumentation()
         pm = passmanager.PassManager("builtin.module", context=context)
         if instr.print_before_all or instr.print_after_all:
@@ -240,10 +248,18 @@ class Pipeline:
 def _lower_to_llvm_options():
     @dataclass(frozen=True)
     class Options:
-        target: TargetName = field(default=TargetName.CPU, metadata={"help": "code generation target"})
-        use_libcall: bool = field(default=False, metadata={"help": "call native libraries (BLAS) for matmul"})
-        fuse: bool = field(default=True, metadata={"help": "fuse matmul + bias + activation (graph-fuse-ops)"})
-        tensorize: bool = field(default=True, metadata={"help": "tensorize matmul blocks into hwprim micro-kernels"})
+        target: TargetName = field(
+            default=TargetName.CPU, metadata={"help": "code generation target"}
+        )
+        use_libcall: bool = field(
+            default=False, metadata={"help": "call native libraries (BLAS) for matmul"}
+        )
+        fuse: bool = field(
+            default=True, metadata={"help": "fuse matmul + bias + activation (graph-fuse-ops)"}
+        )
+        tensorize: bool = field(
+            default=True, metadata={"help": "tensorize matmul blocks into hwprim micro-kernels"}
+        )
 
     return Options
 
@@ -256,7 +272,7 @@ class LowerToLLVMPipeline:
 
     @classmethod
     def summary(cls) -> str:
-        return cls.__doc__.strip().splitlines()[0]
+        return (cls.__doc__ or "").strip().splitlines()[0]
 
     @classmethod
     def build(cls, options: Any) -> list[Element]:

@@ -58,7 +58,12 @@ def check(diagnostics: list[Diagnostic], expectations: list[Expectation], file: 
 
     def match(diag: Diagnostic) -> bool:
         for e in expectations:
-            if not e.matched and e.kind == diag.severity and e.line == diag.line and e.text in diag.message:
+            if (
+                not e.matched
+                and e.kind == diag.severity
+                and e.line == diag.line
+                and e.text in diag.message
+            ):
                 e.matched = True
                 return True
         return False
@@ -67,13 +72,27 @@ def check(diagnostics: list[Diagnostic], expectations: list[Expectation], file: 
         if diag.file == file and match(diag):
             pass
         else:
-            problems.append(Diagnostic("error", f"unexpected {diag.severity}: {diag.message}", diag.file, diag.line, diag.col).format())
+            problems.append(
+                Diagnostic(
+                    "error",
+                    f"unexpected {diag.severity}: {diag.message}",
+                    diag.file,
+                    diag.line,
+                    diag.col,
+                ).format()
+            )
         for note in diag.notes:
             if note.message.startswith("see current operation"):
                 continue
             if not (note.file == file and match(note)):
-                problems.append(Diagnostic("error", f"unexpected note: {note.message}", note.file, note.line, note.col).format())
+                problems.append(
+                    Diagnostic(
+                        "error", f"unexpected note: {note.message}", note.file, note.line, note.col
+                    ).format()
+                )
     for e in expectations:
         if not e.matched:
-            problems.append(f'{file}:{e.comment_line}: error: expected {e.kind} "{e.text}" was not produced')
+            problems.append(
+                f'{file}:{e.comment_line}: error: expected {e.kind} "{e.text}" was not produced'
+            )
     return problems

@@ -21,7 +21,9 @@ from strata.passes import Pass
 
 @dataclass(frozen=True)
 class Options:
-    matmul: str = field(default="openblas.sgemm", metadata={"help": "library function for graph.matmul"})
+    matmul: str = field(
+        default="openblas.sgemm", metadata={"help": "library function for graph.matmul"}
+    )
 
 
 def _accepted(op: ir.Operation) -> bool:
@@ -42,7 +44,9 @@ class ConvertGraphToLibcallPass(Pass):
             for op in [op for op in walk(fn) if op.name == "graph.matmul" and _accepted(op)]:
                 callee = unique_symbol(self.options.matmul.replace(".", "_"), taken)
                 with op.location:
-                    prim = _new_prim_func(fn, callee, [v.type for v in op.operands], [op.results[0].type])
+                    prim = _new_prim_func(
+                        fn, callee, [v.type for v in op.operands], [op.results[0].type]
+                    )
                     lhs, rhs, out = prim.regions[0].blocks[0].arguments
                     with ir.InsertionPoint(prim.regions[0].blocks[0]):
                         MatmulOp(lhs, rhs, out, callee=self.options.matmul)

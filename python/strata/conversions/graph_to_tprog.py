@@ -70,11 +70,18 @@ def _emit_matmul(ins: Sequence[ir.Value], out: ir.Value, block_name: str) -> Non
     out_shape = list(out.type.shape)
     lhs_vec, rhs_vec = len(a) == 1, len(b) == 1
     n_batch = len(out_shape) - (0 if lhs_vec else 1) - (0 if rhs_vec else 1)
-    names = [f"b{d}" for d in range(n_batch)] + ([] if lhs_vec else ["i"]) + ([] if rhs_vec else ["j"]) + ["k"]
+    names = (
+        [f"b{d}" for d in range(n_batch)]
+        + ([] if lhs_vec else ["i"])
+        + ([] if rhs_vec else ["j"])
+        + ["k"]
+    )
     dom = out_shape + [a[-1]]
     element = out.type.element_type
 
-    def split(v: list[ir.Value]) -> tuple[list[ir.Value], ir.Value | None, ir.Value | None, ir.Value]:
+    def split(
+        v: list[ir.Value],
+    ) -> tuple[list[ir.Value], ir.Value | None, ir.Value | None, ir.Value]:
         batch = v[:n_batch]
         i = None if lhs_vec else v[n_batch]
         j = None if rhs_vec else v[len(out_shape) - 1]
@@ -95,7 +102,9 @@ def _emit_matmul(ins: Sequence[ir.Value], out: ir.Value, block_name: str) -> Non
     emit_block(block_name, names, dom, [S] * len(out_shape) + [R], body, init)
 
 
-def _new_prim_func(module_fn: ir.Operation, name: str, inputs: Sequence[ir.Type], outputs: Sequence[ir.Type]):
+def _new_prim_func(
+    module_fn: ir.Operation, name: str, inputs: Sequence[ir.Type], outputs: Sequence[ir.Type]
+):
     arg_types = [_memref_type(t) for t in [*inputs, *outputs]]
     with ir.InsertionPoint(module_fn):
         fn = func.FuncOp(name, (arg_types, []), visibility="private")
@@ -105,13 +114,18 @@ def _new_prim_func(module_fn: ir.Operation, name: str, inputs: Sequence[ir.Type]
     return fn
 
 
-def call_prim_func(callee: str, inputs: Sequence[ir.Value], result_types: Sequence[ir.Type]) -> list[ir.Value]:
-    """Call a tensor program from tensor-level code (MLC's call_tir) at the current insertion point."""
-    buffers = [bufferization.ToBufferOp(_memref_type(v.type), v, read_only=True).result for v in inputs]
+def call_prim_func(
+    callee: str, inputs: Sequence[ir.Value], result_types: Sequence[ir.Type]
+) -> list[ir.Value]:
+    """Call a tensor program from tensor-level code (MLC's call_tir) at the insertion point."""
+    buffers = [
+        bufferization.ToBufferOp(_memref_type(v.type), v, read_only=True).result for v in inputs
+    ]
     outs = [memref.AllocOp(_memref_type(t), [], []).result for t in result_types]
     func.CallOp([], callee, [*buffers, *outs])
     return [
-        bufferization.ToTensorOp(t, o, restrict=True, writable=True).result for t, o in zip(result_types, outs)
+        bufferization.ToTensorOp(t, o, restrict=True, writable=True).result
+        for t, o in zip(result_types, outs)
     ]
 
 
@@ -129,7 +143,9 @@ class ConvertGraphToTprogPass(Pass):
         for fn in fused:
             self._convert_fused(fn)
 
-    def _convert_graph_function(self, module: ir.Operation, fn: ir.Operation, taken: set[str]) -> None:
+    def _convert_graph_function(
+        self, module: ir.Operation, fn: ir.Operation, taken: set[str]
+    ) -> None:
         for op in list(fn.regions[0].blocks[0].operations):
             op = op.operation
             with ir.InsertionPoint(op), op.location:
@@ -138,16 +154,22 @@ class ConvertGraphToTprogPass(Pass):
                 elif op.name in COMPUTE_OPS:
                     kind = op.name.split(".")[1]
                     callee = unique_symbol(kind, taken)
-                    prim = _new_prim_func(fn, callee, [v.type for v in op.operands], [op.results[0].type])
+                    prim = _new_prim_func(
+                        fn, callee, [v.type for v in op.operands], [op.results[0].type]
+                    )
                     entry = prim.regions[0].blocks[0]
                     with ir.InsertionPoint(entry):
                         emit_compute(op, list(entry.arguments)[:-1], entry.arguments[-1], kind)
                         func.ReturnOp([])
                     new = call_prim_func(callee, list(op.operands), [op.results[0].type])
                 elif op.name == "func.call" and self._calls_fused(module, op):
-                    new = call_prim_func(callee_of(op), list(op.operands), [r.type for r in op.results])
+                    new = call_prim_func(
+                        callee_of(op), list(op.operands), [r.type for r in op.results]
+                    )
                 elif op.name.startswith("graph."):
-                    raise CompileError(f"convert-graph-to-tprog does not support '{op.name}' yet", op.location)
+                    raise CompileError(
+                        f"convert-graph-to-tprog does not support '{op.name}' yet", op.location
+                    )
                 else:
                     continue
             for old, value in zip(op.results, new):
@@ -169,7 +191,7 @@ class ConvertGraphToTprogPass(Pass):
         old_entry = fn.regions[0].blocks[0]
         buffers = dict(zip(old_entry.arguments, list(entry.arguments)[: len(ftype.inputs)]))
         ret = [op.operation for op in old_entry.operations][-1]
-        outputs = dict(zip(ret.operands, list(entry.arguments)[len(ftype.inputs):]))
+        outputs = dict(zip(ret.operands, list(entry.arguments)[len(ftype.inputs) :]))
         block_names: set[str] = set()
         with ir.InsertionPoint(entry):
             for op in old_entry.operations:
@@ -177,7 +199,9 @@ class ConvertGraphToTprogPass(Pass):
                 if op.name == "func.return":
                     break
                 if op.name not in COMPUTE_OPS:
-                    raise CompileError(f"'{op.name}' cannot be lowered inside a fused subgraph", op.location)
+                    raise CompileError(
+                        f"'{op.name}' cannot be lowered inside a fused subgraph", op.location
+                    )
                 with op.location:
                     result = op.results[0]
                     out = outputs.get(result)

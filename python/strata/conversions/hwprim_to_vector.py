@@ -10,7 +10,6 @@ from __future__ import annotations
 from mlir import ir
 from mlir.dialects import memref, scf, vector
 
-from strata.dialects.hwprim import FmaMicrokernelOp
 from strata.irutil import index_constant, walk
 from strata.passes import Pass
 

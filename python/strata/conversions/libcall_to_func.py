@@ -25,4 +25,5 @@ class ConvertLibcallToFuncPass(Pass):
             if error:
                 raise CompileError(error, op.location)
             function = registry.lookup(ir.StringAttr(op.attributes["callee"]).value)
+            assert function is not None  # check_call found it
             function.emit(op, function)

@@ -24,7 +24,9 @@ MAX_ROWS = 8  # accumulator rows; 8 rows x 2 vectors fit the 16 (AVX2) or 32 (AV
 
 @dataclass(frozen=True)
 class Options:
-    vector_width: int = field(default=16, metadata={"help": "f32 lanes per vector register (16 AVX-512, 8 AVX2)"})
+    vector_width: int = field(
+        default=16, metadata={"help": "f32 lanes per vector register (16 AVX-512, 8 AVX2)"}
+    )
 
 
 @dataclass
@@ -82,10 +84,18 @@ def match_matmul(op: ir.Operation) -> MatmulMatch | None:
         return None
     init = _ops(block.init)
     ii, ij, _ = block.init.arguments
-    if len(init) != 2 or init[1].name != "memref.store" or list(init[1].operands)[1:] != [out, ii, ij]:
+    if (
+        len(init) != 2
+        or init[1].name != "memref.store"
+        or list(init[1].operands)[1:] != [out, ii, ij]
+    ):
         return None
     zero = _defining(init[1].operands[0])
-    if zero is None or zero.name != "arith.constant" or float(ir.FloatAttr(zero.attributes["value"]).value) != 0.0:
+    if (
+        zero is None
+        or zero.name != "arith.constant"
+        or float(ir.FloatAttr(zero.attributes["value"]).value) != 0.0
+    ):
         return None
     if any(str(v.type.element_type) != "f32" or len(v.type.shape) != 2 for v in (lhs, rhs, out)):
         return None
@@ -99,7 +109,11 @@ def _enclosing_loops(op: ir.Operation, ivs: list[ir.Value]) -> list[ir.Operation
     inner = op
     for iv in reversed(ivs):
         loop = inner.parent
-        if loop is None or loop.name != "scf.for" or len(list(loop.regions[0].blocks[0].operations)) != 2:
+        if (
+            loop is None
+            or loop.name != "scf.for"
+            or len(list(loop.regions[0].blocks[0].operations)) != 2
+        ):
             return None
         if loop.regions[0].blocks[0].arguments[0] != iv:
             return None
@@ -135,9 +149,19 @@ def tensorize(match: MatmulMatch, vector_width: int) -> None:
         emit_block(f"{name}_init", ["i", "j"], [m, n], [IterType.SPATIAL] * 2, init)
         (io, jo), ip = loop_nest(["i", "j"], [m, n], steps=[rows, cols])
         with ip:
-            a = memref.subview(match.lhs, [io, 0], [rows, k], [1, 1], result_type=_tile_type(match.lhs, rows, k))
-            b = memref.subview(match.rhs, [0, jo], [k, cols], [1, 1], result_type=_tile_type(match.rhs, k, cols))
-            c = memref.subview(match.out, [io, jo], [rows, cols], [1, 1], result_type=_tile_type(match.out, rows, cols))
+            a = memref.subview(
+                match.lhs, [io, 0], [rows, k], [1, 1], result_type=_tile_type(match.lhs, rows, k)
+            )
+            b = memref.subview(
+                match.rhs, [0, jo], [k, cols], [1, 1], result_type=_tile_type(match.rhs, k, cols)
+            )
+            c = memref.subview(
+                match.out,
+                [io, jo],
+                [rows, cols],
+                [1, 1],
+                result_type=_tile_type(match.out, rows, cols),
+            )
             FmaMicrokernelOp(a, b, c, vector_width=vector_width)
     outer.erase()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from mlir import ir
 from mlir.dialects import arith, scf
 
-from strata.dialects.tprog import BlockOp, IterType
+from strata.dialects.tprog import IterType
 from strata.irutil import index_constant, walk
 from strata.passes import Pass
 

@@ -20,7 +20,7 @@ _ods_common._cext.globals.append_dialect_search_prefix("strata.dialects")
 
 
 def irdl_dir() -> Path:
-    """Directory holding `<dialect>.irdl.mlir`: the source tree's `dialects/`, or the packaged copy."""
+    """Where `<dialect>.irdl.mlir` live: the source tree's `dialects/`, or the packaged copy."""
     source_tree = Path(__file__).resolve().parents[3] / "dialects"
     if (source_tree / "graph.irdl.mlir").is_file():
         return source_tree

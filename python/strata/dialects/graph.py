@@ -34,16 +34,22 @@ class ConstantOp(StrataOp):
         self._build([], [value.type], {"value": value}, loc=loc, ip=ip)
 
     @classmethod
-    def from_numpy(cls, array: np.ndarray, *, name: str = "weight", loc=None, ip=None) -> ConstantOp:
+    def from_numpy(
+        cls, array: np.ndarray, *, name: str = "weight", loc=None, ip=None
+    ) -> ConstantOp:
         """A constant holding `array`; stored as a resource blob so it does not print as text."""
         array = np.ascontiguousarray(array)
-        element = {np.dtype("float32"): ir.F32Type.get(), np.dtype("float16"): ir.F16Type.get()}.get(
-            array.dtype
-        )
+        element = {
+            np.dtype("float32"): ir.F32Type.get(),
+            np.dtype("float16"): ir.F16Type.get(),
+        }.get(array.dtype)
         if element is None:
-            raise TypeError(f"unsupported constant dtype {array.dtype}; expected float32 or float16")
+            raise TypeError(
+                f"unsupported constant dtype {array.dtype}; expected float32 or float16"
+            )
+        buffer = memoryview(array)  # type: ignore[arg-type]  # numpy arrays are buffers
         attr = ir.DenseResourceElementsAttr.get_from_buffer(
-            memoryview(array), name, tensor_type(array.shape, element)
+            buffer, name, tensor_type(array.shape, element)
         )
         return cls(attr, loc=loc, ip=ip)
 

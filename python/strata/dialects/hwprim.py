@@ -18,7 +18,9 @@ class FmaMicrokernelOp(StrataOp):
 
     OPERATION_NAME = "hwprim.fma_microkernel"
 
-    def __init__(self, lhs: ir.Value, rhs: ir.Value, acc: ir.Value, *, vector_width: int, loc=None, ip=None):
+    def __init__(
+        self, lhs: ir.Value, rhs: ir.Value, acc: ir.Value, *, vector_width: int, loc=None, ip=None
+    ):
         attrs = {"vector_width": ir.IntegerAttr.get(ir.IntegerType.get_signless(64), vector_width)}
         self._build([lhs, rhs, acc], [], attrs, loc=loc, ip=ip)
 

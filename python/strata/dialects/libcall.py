@@ -18,7 +18,9 @@ class MatmulOp(StrataOp):
 
     OPERATION_NAME = "libcall.matmul"
 
-    def __init__(self, lhs: ir.Value, rhs: ir.Value, out: ir.Value, *, callee: str, loc=None, ip=None):
+    def __init__(
+        self, lhs: ir.Value, rhs: ir.Value, out: ir.Value, *, callee: str, loc=None, ip=None
+    ):
         self._build([lhs, rhs, out], [], {"callee": ir.StringAttr.get(callee)}, loc=loc, ip=ip)
 
     @property

@@ -29,7 +29,7 @@ def broadcast_shape(lhs: Sequence[int], rhs: Sequence[int]) -> list[int]:
 
 
 def matmul_shape(lhs: Sequence[int], rhs: Sequence[int]) -> list[int]:
-    """numpy.matmul: 1-D operands are promoted and the promoted dims dropped; batch dims broadcast."""
+    """numpy.matmul: 1-D operands are promoted (the promoted dims dropped); batch dims broadcast."""
     if not lhs or not rhs:
         raise ShapeError("matmul operands must have rank >= 1, not scalars")
     a = [1, *lhs] if len(lhs) == 1 else list(lhs)

@@ -46,7 +46,9 @@ class BlockOp(StrataOp):
             raise ValueError("iter_values, iter_types and dom must have the same length")
         attrs = {
             "name": ir.StringAttr.get(name),
-            "iter_types": ir.ArrayAttr.get([ir.StringAttr.get(IterType(t).value) for t in iter_types]),
+            "iter_types": ir.ArrayAttr.get(
+                [ir.StringAttr.get(IterType(t).value) for t in iter_types]
+            ),
             "dom": ir.DenseI64ArrayAttr.get(list(dom)),
         }
         self._build(list(iter_values), [], attrs, regions=2, loc=loc, ip=ip)
@@ -82,7 +84,10 @@ class BlockOp(StrataOp):
 
     @property
     def iter_types(self) -> list[IterType]:
-        return [IterType(ir.StringAttr(a).value) for a in ir.ArrayAttr(self.operation.attributes["iter_types"])]
+        return [
+            IterType(ir.StringAttr(a).value)
+            for a in ir.ArrayAttr(self.operation.attributes["iter_types"])
+        ]
 
     @property
     def dom(self) -> list[int]:

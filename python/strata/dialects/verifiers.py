@@ -12,8 +12,8 @@ from collections.abc import Callable
 from mlir import ir
 
 from strata.diagnostics import CompileError
-from strata.irutil import elements_type, walk
 from strata.dialects.shapes import ShapeError, broadcast_shape, matmul_shape
+from strata.irutil import elements_type, walk
 
 FLOAT_TYPES = ("f32", "f16", "bf16")
 
@@ -24,7 +24,9 @@ def _type_str(t: ir.Type) -> str:
 
 def _tensor(op: ir.Operation, value: ir.Value, what: str) -> ir.RankedTensorType:
     if not isinstance(value.type, ir.RankedTensorType):
-        raise CompileError(f"{what} must be a ranked tensor, found {_type_str(value.type)}", op.location)
+        raise CompileError(
+            f"{what} must be a ranked tensor, found {_type_str(value.type)}", op.location
+        )
     t = value.type
     if not t.has_static_shape:
         raise CompileError(f"{what} must have a static shape, found {_type_str(t)}", op.location)
@@ -74,31 +76,46 @@ def _verify_constant(op: ir.Operation) -> None:
     vtype = elements_type(value)
     if vtype is None:
         raise CompileError(
-            f"'value' must be a dense or dense_resource elements attribute, found {value}", op.location
+            f"'value' must be a dense or dense_resource elements attribute, found {value}",
+            op.location,
         )
     if vtype != result:
         raise CompileError(f"'value' has type {vtype} but the result is {result}", op.location)
 
 
 def _verify_block(op: ir.Operation) -> None:
-    from strata.dialects.tprog import BlockOp, IterType
+    from strata.dialects.tprog import IterType
 
     block = op.opview
     n = len(block.iter_values)
-    if len(block.dom) != n:
-        raise CompileError(f"'dom' has {len(block.dom)} extents for {n} iteration variables", op.location)
+    try:
+        dom = block.dom
+    except ValueError:
+        raise CompileError("'dom' must be an array<i64: ...> of extents", op.location) from None
+    if any(d < 1 for d in dom):
+        raise CompileError(f"'dom' extents must be positive, found {list(dom)}", op.location)
+    if len(dom) != n:
+        raise CompileError(f"'dom' has {len(dom)} extents for {n} iteration variables", op.location)
     try:
         types = block.iter_types
     except ValueError:
-        raise CompileError("'iter_types' entries must be \"spatial\" or \"reduction\"", op.location) from None
+        raise CompileError(
+            '\'iter_types\' entries must be "spatial" or "reduction"', op.location
+        ) from None
     if len(types) != n:
-        raise CompileError(f"'iter_types' has {len(types)} entries for {n} iteration variables", op.location)
+        raise CompileError(
+            f"'iter_types' has {len(types)} entries for {n} iteration variables", op.location
+        )
     for region, label in ((op.regions[0], "init"), (op.regions[1], "body")):
         args = region.blocks[0].arguments
         if len(args) != n:
-            raise CompileError(f"{label} region takes {len(args)} arguments, expected {n}", op.location)
+            raise CompileError(
+                f"{label} region takes {len(args)} arguments, expected {n}", op.location
+            )
     if IterType.REDUCTION not in types and len(block.init.operations) > 1:
-        raise CompileError("a block without reduction variables must have an empty init region", op.location)
+        raise CompileError(
+            "a block without reduction variables must have an empty init region", op.location
+        )
 
 
 def _verify_microkernel(op: ir.Operation) -> None:

@@ -32,8 +32,9 @@ class GraphBuilder:
         with self.context, ir.Location.unknown():
             self.module = ir.Module.create()
         self._inputs: list[ir.Type] = []
-        self._fn = None
-        self._entry = None
+        with self.context, ir.Location.unknown(), ir.InsertionPoint(self.module.body):
+            self._fn = func.FuncOp(name, ([], []))
+            self._entry = self._fn.add_entry_block()
 
     def _location(self) -> ir.Location:
         frame = inspect.currentframe()
@@ -43,15 +44,8 @@ class GraphBuilder:
             return ir.Location.unknown(self.context)
         return ir.Location.file(frame.f_code.co_filename, frame.f_lineno, 1, context=self.context)
 
-    def _ensure_function(self) -> None:
-        if self._fn is None:
-            with self.context, ir.Location.unknown(), ir.InsertionPoint(self.module.body):
-                self._fn = func.FuncOp(self.name, ([], []))
-                self._entry = self._fn.add_entry_block()
-
     def input(self, shape: Sequence[int], dtype: str = "f32") -> ir.Value:
         """A new function argument (all inputs must be declared before the first op)."""
-        self._ensure_function()
         if dtype not in _ELEMENT:
             raise ValueError(f"unsupported dtype '{dtype}'; valid: {', '.join(_ELEMENT)}")
         if len(list(self._entry.operations)):
@@ -64,7 +58,6 @@ class GraphBuilder:
         return arg
 
     def _build(self, cls, *args, **kwargs) -> ir.Value:
-        self._ensure_function()
         with self.context, self._location() as loc, ir.InsertionPoint(self._entry):
             try:
                 return cls(*args, loc=loc, **kwargs).results[0]
@@ -75,7 +68,6 @@ class GraphBuilder:
 
     def constant(self, array: np.ndarray, name: str = "weight") -> ir.Value:
         """A weight, held as a resource blob (not printed as text)."""
-        self._ensure_function()
         with self.context, self._location() as loc, ir.InsertionPoint(self._entry):
             return graph.ConstantOp.from_numpy(np.asarray(array), name=name, loc=loc).output
 
@@ -90,7 +82,6 @@ class GraphBuilder:
 
     def finish(self, *outputs: ir.Value) -> ir.Module:
         """Return `outputs` from the function and give the finished module."""
-        self._ensure_function()
         with self.context, self._location(), ir.InsertionPoint(self._entry):
             func.ReturnOp(list(outputs))
         ftype = ir.FunctionType.get(self._inputs, [v.type for v in outputs], context=self.context)

@@ -45,11 +45,17 @@ def _declare(module: ir.Operation, symbol: str, arg_types: list[ir.Type]) -> Non
 
 def _pointer_and_ld(value: ir.Value) -> tuple[ir.Value, ir.Value]:
     """A raw pointer to the first element of a 2-D memref, and its row stride (as i32)."""
-    i32, i64, ptr = ir.IntegerType.get_signless(32), ir.IntegerType.get_signless(64), llvm.PointerType.get()
+    i32, i64, ptr = (
+        ir.IntegerType.get_signless(32),
+        ir.IntegerType.get_signless(64),
+        llvm.PointerType.get(),
+    )
     meta = memref.ExtractStridedMetadataOp(value)
     base = memref.ExtractAlignedPointerAsIndexOp(value).result
     elem_bytes = ir.IntegerAttr.get(ir.IndexType.get(), value.type.element_type.width // 8)
-    offset_bytes = arith.MulIOp(meta.offset, arith.ConstantOp(ir.IndexType.get(), elem_bytes).result).result
+    offset_bytes = arith.MulIOp(
+        meta.offset, arith.ConstantOp(ir.IndexType.get(), elem_bytes).result
+    ).result
     address = arith.IndexCastOp(i64, arith.AddIOp(base, offset_bytes).result).result
     pointer = llvm.IntToPtrOp(ptr, address).result
     ld = arith.IndexCastOp(i32, meta.strides[0]).result
@@ -59,7 +65,11 @@ def _pointer_and_ld(value: ir.Value) -> tuple[ir.Value, ir.Value]:
 def _emit_sgemm(op: ir.Operation, function: LibraryFunction) -> None:
     i32, f32, ptr = ir.IntegerType.get_signless(32), ir.F32Type.get(), llvm.PointerType.get()
     module = enclosing_module(op)
-    _declare(module, function.symbol, [i32, i32, i32, i32, i32, i32, f32, ptr, i32, ptr, i32, f32, ptr, i32])
+    _declare(
+        module,
+        function.symbol,
+        [i32, i32, i32, i32, i32, i32, f32, ptr, i32, ptr, i32, f32, ptr, i32],
+    )
     lhs, rhs, out = op.operands
     (m, k), n = lhs.type.shape, rhs.type.shape[1]
     with ir.InsertionPoint(op), op.location:
@@ -73,7 +83,14 @@ def _emit_sgemm(op: ir.Operation, function: LibraryFunction) -> None:
         def f(v: float) -> ir.Value:
             return arith.ConstantOp(f32, v).result
 
-        args = [c32(CBLAS_ROW_MAJOR), c32(CBLAS_NO_TRANS), c32(CBLAS_NO_TRANS), c32(m), c32(n), c32(k)]
+        args = [
+            c32(CBLAS_ROW_MAJOR),
+            c32(CBLAS_NO_TRANS),
+            c32(CBLAS_NO_TRANS),
+            c32(m),
+            c32(n),
+            c32(k),
+        ]
         args += [f(1.0), a, lda, b, ldb, f(0.0), c, ldc]
         func.CallOp([], function.symbol, args)
     op.erase()

@@ -40,7 +40,9 @@ class MLPWeights:
         return np.maximum(x @ self.w0 + self.b0, 0) @ self.w1 + self.b1
 
 
-def build_mlp(batch: int = 1, weights: MLPWeights | None = None, *, context: ir.Context | None = None) -> ir.Module:
+def build_mlp(
+    batch: int = 1, weights: MLPWeights | None = None, *, context: ir.Context | None = None
+) -> ir.Module:
     """A `graph` module with one public function `mlp(x: batch x 784) -> batch x 10`."""
     w = weights or MLPWeights.default()
     b = GraphBuilder("mlp", context=context)

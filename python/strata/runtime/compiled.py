@@ -14,7 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 from mlir import ir
 
-_DTYPES = {"f32": np.float32, "f16": np.float16, "f64": np.float64, "i32": np.int32, "i64": np.int64}
+_DTYPES = {
+    "f32": np.float32,
+    "f16": np.float16,
+    "f64": np.float64,
+    "i32": np.int32,
+    "i64": np.int64,
+}
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,11 @@ class Signature:
 
 
 def _descriptor_type(rank: int) -> type[ctypes.Structure]:
-    fields = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p), ("offset", ctypes.c_longlong)]
+    fields = [
+        ("allocated", ctypes.c_void_p),
+        ("aligned", ctypes.c_void_p),
+        ("offset", ctypes.c_longlong),
+    ]
     if rank:
         fields += [("shape", ctypes.c_longlong * rank), ("strides", ctypes.c_longlong * rank)]
     return type(f"MemRef{rank}D", (ctypes.Structure,), {"_fields_": fields})
@@ -80,7 +90,9 @@ class CompiledFunction:
     def __call__(self, *args: np.ndarray):
         sig = self.signature
         if len(args) != len(sig.inputs):
-            raise TypeError(f"{sig.name}() takes {len(sig.inputs)} arrays but {len(args)} were given")
+            raise TypeError(
+                f"{sig.name}() takes {len(sig.inputs)} arrays but {len(args)} were given"
+            )
         keep = []
         for i, (arg, spec) in enumerate(zip(args, sig.inputs)):
             array = np.asarray(arg)
@@ -117,7 +129,9 @@ class CompiledModule:
         try:
             return self.functions[name]
         except KeyError:
-            raise KeyError(f"no public function '{name}'; have: {', '.join(self.functions)}") from None
+            raise KeyError(
+                f"no public function '{name}'; have: {', '.join(self.functions)}"
+            ) from None
 
     def __call__(self, *args: np.ndarray):
         if len(self.functions) != 1:

@@ -11,7 +11,8 @@ from strata.pipelines import Element, make_element
 BUFFERIZE = [
     "canonicalize",
     "cse",
-    "one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}",
+    "one-shot-bufferize{bufferize-function-boundaries"
+    " function-boundary-type-conversion=identity-layout-map}",
     # Results become caller-provided buffers: the runtime passes numpy arrays to write into.
     "buffer-results-to-out-params{hoist-static-allocs modify-public-functions}",
     "buffer-deallocation-pipeline",

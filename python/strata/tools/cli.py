@@ -11,8 +11,12 @@ from strata.tools.common import fail
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="strata", description="Strata, a Python-first ML compiler on MLIR.")
-    p.add_argument("--debug", action="store_true", help="show Python tracebacks (also STRATA_DEBUG=1)")
+    p = argparse.ArgumentParser(
+        prog="strata", description="Strata, a Python-first ML compiler on MLIR."
+    )
+    p.add_argument(
+        "--debug", action="store_true", help="show Python tracebacks (also STRATA_DEBUG=1)"
+    )
     sub = p.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="lower the MLC MLP level by level and run it on CPU")
     demo.add_argument("--batch", type=int, default=1, help="batch size (default 1)")

@@ -24,7 +24,9 @@ def split_chunks(text: str, split: bool) -> list[tuple[str, int]]:
     """Chunks separated by `// -----` lines, each with the file line it starts on."""
     if not split:
         return [(text, 1)]
-    chunks, current, start = [], [], 1
+    chunks: list[tuple[str, int]] = []
+    current: list[str] = []
+    start = 1
     for number, line in enumerate(text.split("\n"), start=1):
         if line.strip().startswith("// -----"):
             chunks.append(("\n".join(current), start))

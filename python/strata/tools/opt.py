@@ -7,7 +7,6 @@ import os
 import re
 import sys
 import traceback
-from pathlib import Path
 
 from strata.tools.common import fail, read_input, split_chunks, write_output
 
@@ -40,10 +39,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("input", nargs="?", default="-", help="input file, or - for stdin (default)")
     p.add_argument("-o", dest="output", default="-", help="output file (default: stdout)")
-    p.add_argument("-h", "--help", action="store_true", help="show this help with every Strata pass")
-    p.add_argument("--pass-pipeline", help="textual pipeline, e.g. 'builtin.module(graph-verify,cse)'")
-    p.add_argument("--split-input-file", action="store_true", help="process chunks separated by '// -----'")
-    p.add_argument("--verify-diagnostics", action="store_true", help="check expected-error/warning/note comments")
+    p.add_argument(
+        "-h", "--help", action="store_true", help="show this help with every Strata pass"
+    )
+    p.add_argument(
+        "--pass-pipeline", help="textual pipeline, e.g. 'builtin.module(graph-verify,cse)'"
+    )
+    p.add_argument(
+        "--split-input-file", action="store_true", help="process chunks separated by '// -----'"
+    )
+    p.add_argument(
+        "--verify-diagnostics",
+        action="store_true",
+        help="check expected-error/warning/note comments",
+    )
     p.add_argument("--mlir-print-ir-after-all", action="store_true")
     p.add_argument("--mlir-print-ir-before-all", action="store_true")
     p.add_argument("--mlir-print-ir-after", action="append", default=[], metavar="PASS")
@@ -53,8 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mlir-print-debuginfo", action="store_true")
     p.add_argument("--mlir-elide-elementsattrs-if-larger", type=int, metavar="N")
     p.add_argument("--mlir-elide-resource-strings-if-larger", type=int, metavar="N")
-    p.add_argument("--no-verify", action="store_true", help="skip the Strata op verifiers after parsing")
-    p.add_argument("--debug", action="store_true", help="show Python tracebacks (also STRATA_DEBUG=1)")
+    p.add_argument(
+        "--no-verify", action="store_true", help="skip the Strata op verifiers after parsing"
+    )
+    p.add_argument(
+        "--debug", action="store_true", help="show Python tracebacks (also STRATA_DEBUG=1)"
+    )
     return p
 
 
@@ -110,7 +123,9 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     try:
         if args.pass_pipeline and extra:
             raise PipelineError("give passes either as flags or as --pass-pipeline, not both")
-        pipeline = Pipeline.parse(args.pass_pipeline) if args.pass_pipeline else pipeline_from_flags(extra)
+        pipeline = (
+            Pipeline.parse(args.pass_pipeline) if args.pass_pipeline else pipeline_from_flags(extra)
+        )
         pipeline.build(context)  # validate upstream pass names and options before reading IR
     except PipelineError as e:
         return fail("strata-opt", str(e))
@@ -142,7 +157,9 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
             except CompileError as e:
                 diagnostics.extend(e.diagnostics)
         if args.verify_diagnostics:
-            problems = check(list(diagnostics), parse_expectations(chunk.split("\n"), first_line), name)
+            problems = check(
+                list(diagnostics), parse_expectations(chunk.split("\n"), first_line), name
+            )
             for problem in problems:
                 print(problem, file=sys.stderr)
             failed |= bool(problems)

@@ -11,12 +11,16 @@ from strata.tools.common import fail, read_input, write_output
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="strata-translate", description="Translate MLIR to other formats.")
+    p = argparse.ArgumentParser(
+        prog="strata-translate", description="Translate MLIR to other formats."
+    )
     p.add_argument("input", nargs="?", default="-", help="input file, or - for stdin (default)")
     p.add_argument("-o", dest="output", default="-", help="output file (default: stdout)")
     mode = p.add_mutually_exclusive_group(required=True)
     mode.add_argument("--mlir-to-llvmir", action="store_true", help="LLVM dialect -> LLVM IR text")
-    p.add_argument("--debug", action="store_true", help="show Python tracebacks (also STRATA_DEBUG=1)")
+    p.add_argument(
+        "--debug", action="store_true", help="show Python tracebacks (also STRATA_DEBUG=1)"
+    )
     return p
 
 
@@ -27,7 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # noqa: BLE001 - the one place that turns crashes into messages
         if args.debug or os.environ.get("STRATA_DEBUG") == "1":
             traceback.print_exc()
-        return fail("strata-translate", f"internal error: {type(e).__name__}: {e} (rerun with --debug)")
+        return fail(
+            "strata-translate", f"internal error: {type(e).__name__}: {e} (rerun with --debug)"
+        )
 
 
 def run(args: argparse.Namespace) -> int:

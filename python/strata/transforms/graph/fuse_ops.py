@@ -51,7 +51,9 @@ class GraphFuseOpsPass(Pass):
                     if len(chain) >= 2:
                         self._outline(module, fn, chain, taken)
 
-    def _outline(self, module: ir.Operation, fn: ir.Operation, chain: list[ir.Operation], taken: set[str]) -> None:
+    def _outline(
+        self, module: ir.Operation, fn: ir.Operation, chain: list[ir.Operation], taken: set[str]
+    ) -> None:
         name = unique_symbol("fused_" + "_".join(op.name.split(".")[1] for op in chain), taken)
         inside = {r for op in chain for r in op.results}
         inputs: list[ir.Value] = []
@@ -63,7 +65,9 @@ class GraphFuseOpsPass(Pass):
         loc = ir.Location.fused([op.location for op in chain], context=fn.context)
         with loc:
             with ir.InsertionPoint(fn):
-                callee = func.FuncOp(name, ([v.type for v in inputs], [last.results[0].type]), visibility="private")
+                callee = func.FuncOp(
+                    name, ([v.type for v in inputs], [last.results[0].type]), visibility="private"
+                )
             callee.attributes[FUSED] = ir.UnitAttr.get()
             entry = callee.add_entry_block()
             call = func.CallOp([last.results[0].type], name, inputs, ip=ir.InsertionPoint(last))
