@@ -129,6 +129,18 @@ def call_prim_func(
     ]
 
 
+def _copy_repeated_results(fn: ir.Operation) -> None:
+    """Give each result its own tensor: a value returned twice is copied for the later results.
+    (Upstream's buffer-results-to-out-params crashes on a repeated result buffer.)"""
+    ret = [op.operation for op in fn.regions[0].blocks[0].operations][-1]
+    seen: set = set()
+    for i, value in enumerate(list(ret.operands)):
+        if value in seen:
+            with ir.InsertionPoint(ret), ret.location:
+                ret.operands[i] = bufferization.alloc_tensor(value.type, [], copy=value)
+        seen.add(value)
+
+
 class ConvertGraphToTprogPass(Pass):
     """Lower graph ops and fused subgraphs to tensor programs called on buffers"""
 
@@ -146,6 +158,7 @@ class ConvertGraphToTprogPass(Pass):
     def _convert_graph_function(
         self, module: ir.Operation, fn: ir.Operation, taken: set[str]
     ) -> None:
+        _copy_repeated_results(fn)
         for op in list(fn.regions[0].blocks[0].operations):
             op = op.operation
             with ir.InsertionPoint(op), op.location:

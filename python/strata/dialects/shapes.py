@@ -24,7 +24,7 @@ def broadcast_shape(lhs: Sequence[int], rhs: Sequence[int]) -> list[int]:
             raise ShapeError(
                 f"shapes {_fmt(lhs)} and {_fmt(rhs)} do not broadcast: dimension {i} is {x} vs {y}"
             )
-        out.append(max(x, y) if 1 in (x, y) else x)
+        out.append(y if x == 1 else x)
     return out
 
 

@@ -40,7 +40,7 @@ def _tensor(op: ir.Operation, value: ir.Value, what: str) -> ir.RankedTensorType
 def _expect_result(op: ir.Operation, shape: list[int], element: ir.Type) -> None:
     result = _tensor(op, op.results[0], "result")
     if list(result.shape) != shape or result.element_type != element:
-        expected = ir.RankedTensorType.get(shape, element)
+        expected = "tensor<" + "".join(f"{d}x" for d in shape) + f"{element}>"
         raise CompileError(f"result type should be {expected}, found {result}", op.location)
 
 

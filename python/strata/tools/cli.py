@@ -7,11 +7,11 @@ import os
 import sys
 import traceback
 
-from strata.tools.common import fail
+from strata.tools.common import ArgumentParser, fail
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="strata", description="Strata, a Python-first ML compiler on MLIR."
     )
     p.add_argument(

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
 from pathlib import Path
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a bad command line exits with 1 like every other user error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.exit(fail(self.prog, message))
 
 
 def fail(tool: str, message: str) -> int:

@@ -8,7 +8,7 @@ import re
 import sys
 import traceback
 
-from strata.tools.common import fail, read_input, split_chunks, write_output
+from strata.tools.common import ArgumentParser, fail, read_input, split_chunks, write_output
 
 DESCRIPTION = """Run Strata and upstream MLIR passes on an IR file, like mlir-opt.
 
@@ -31,7 +31,7 @@ def strata_pass_help() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="strata-opt",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,

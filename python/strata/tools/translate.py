@@ -7,11 +7,11 @@ import os
 import sys
 import traceback
 
-from strata.tools.common import fail, read_input, write_output
+from strata.tools.common import ArgumentParser, fail, read_input, write_output
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="strata-translate", description="Translate MLIR to other formats."
     )
     p.add_argument("input", nargs="?", default="-", help="input file, or - for stdin (default)")
