@@ -24,3 +24,16 @@ except ImportError:
 for tool in ("FileCheck", "not", "llc", "count"):
     path = os.path.join(llvm_bin, tool)
     config.substitutions.append((rf"\b{tool}\b", path if os.path.exists(path) else shutil.which(tool) or tool))
+
+# Upstream mlir-opt from the mlir wheel (a namespace package: no __file__), to check that the
+# IRDL files load outside Strata; and the directory holding them.
+try:
+    import mlir
+
+    mlir_opt = os.path.join(list(mlir.__path__)[0], "bin", "mlir-opt")
+except ImportError:
+    mlir_opt = ""
+if not os.path.exists(mlir_opt):
+    mlir_opt = shutil.which("mlir-opt") or "mlir-opt"
+config.substitutions.append(("%strata_dialects", os.path.join(os.path.dirname(config.test_source_root), "dialects")))
+config.substitutions.append((r"(?<![\w-])mlir-opt\b", mlir_opt))

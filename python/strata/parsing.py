@@ -9,6 +9,11 @@ from mlir import ir
 from strata.diagnostics import CompileError
 
 _OP_LINE = re.compile(r"^\s*(//.*)?$")
+# An op of ours written in custom form (`%r = graph.relu %x`): IRDL ops have no custom syntax,
+# and the parser then fails without any diagnostic.
+_CUSTOM_FORM = re.compile(
+    r"^(?P<lead>\s*(?:%[^=]+=\s*)?)(?P<op>(?:graph|tprog|libcall|hwprim)\.\w+)\b"
+)
 
 
 def _wrap_in_module(text: str) -> str:
@@ -35,5 +40,24 @@ def parse_source(text: str, source_name: str, context: ir.Context) -> ir.Operati
         try:
             op = ir.Operation.parse(_wrap_in_module(text), source_name=source_name, context=context)
         except ir.MLIRError as e:
+            if not e.error_diagnostics:
+                raise _undiagnosed_parse_error(text, source_name) from None
             raise CompileError.from_mlir_error(e) from None
     return op.operation
+
+
+def _undiagnosed_parse_error(text: str, source_name: str) -> CompileError:
+    from strata.diagnostics import Diagnostic
+
+    for number, line in enumerate(text.split("\n"), start=1):
+        m = _CUSTOM_FORM.match(line)
+        if m:
+            op = m.group("op")
+            message = (
+                f"'{op}' has no custom assembly format (IRDL ops print and parse only in "
+                f'generic form): write "{op}"(...) : (...) -> ...'
+            )
+            diag = Diagnostic("error", message, source_name, number, len(m.group("lead")) + 1)
+            return CompileError(message, diagnostics=[diag])
+    diag = Diagnostic("error", "unable to parse the input", source_name, 1, 1)
+    return CompileError(diag.message, diagnostics=[diag])

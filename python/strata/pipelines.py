@@ -146,15 +146,41 @@ def _dump_pass(instr: Instrumentation, when: str, element: Element) -> Callable:
     return run
 
 
-def _add_upstream(pm: passmanager.PassManager, text: str, implicit_nesting: bool) -> None:
+def _dry_run(pm: passmanager.PassManager, context: ir.Context) -> None:
+    """Run on an empty module: upstream reports some misplaced passes only when scheduling."""
+    with context, ir.Location.unknown():
+        pm.run(ir.Module.create().operation)
+
+
+def _nested_if_needed(context: ir.Context, text: str) -> str:
+    """`text`, or `func.func(text)` when the pass cannot run on a module (mlir-opt's implicit
+    nesting for pass flags)."""
+    probe = passmanager.PassManager("builtin.module", context=context)
+    try:
+        probe.add(text)
+        _dry_run(probe, context)
+    except ValueError as e:
+        nest = re.search(r"restricted to '([^']+)'", str(e))
+        return f"{nest.group(1)}({text})" if nest else text
+    except ir.MLIRError as e:
+        if "unable to schedule pass" in _mlir_message(e):
+            return f"func.func({text})"
+    return text
+
+
+def _mlir_message(error: ir.MLIRError) -> str:
+    return "; ".join([error.message, *(d.message for d in error.error_diagnostics)])
+
+
+def _add_upstream(
+    pm: passmanager.PassManager, context: ir.Context, text: str, implicit_nesting: bool
+) -> None:
+    if implicit_nesting:
+        text = _nested_if_needed(context, text)
     try:
         pm.add(text)
     except ValueError as e:
         message = str(e).strip()
-        nest = re.search(r"restricted to '([^']+)'", message)
-        if implicit_nesting and nest:
-            pm.add(f"{nest.group(1)}({text})")
-            return
         if "does not refer to a registered pass" in message or "failed to add" in message:
             lines = [line for line in message.splitlines() if line.strip()]
             raise PipelineError(_explain_upstream_error(text, lines)) from None
@@ -225,10 +251,19 @@ class Pipeline:
                     description=element.summary(),
                 )
             else:
-                _add_upstream(pm, element, self.implicit_nesting)
+                _add_upstream(pm, context, element, self.implicit_nesting)
             if name in instr.print_after:
                 pm.add(_dump_pass(instr, "After", element), name="PrintIRAfter")
         return pm
+
+    def validate(self, context: ir.Context) -> None:
+        """Check every pass name, option and nesting before any IR is read (a run on an empty
+        module: upstream reports some scheduling errors only then)."""
+        pm = self.build(context)
+        try:
+            _dry_run(pm, context)
+        except ir.MLIRError as e:
+            raise PipelineError(_mlir_message(e)) from None
 
     def run(self, module: ir.Module | ir.Operation, instr: Instrumentation | None = None) -> None:
         """Run on `module` in place; bad input raises `CompileError` with located diagnostics."""
@@ -260,6 +295,19 @@ def _lower_to_llvm_options():
         tensorize: bool = field(
             default=True, metadata={"help": "tensorize matmul blocks into hwprim micro-kernels"}
         )
+        vector_width: int = field(
+            default=0,
+            metadata={
+                "help": "f32 lanes of the target's vectors (16 AVX-512, 8 AVX2); 0: the host's"
+            },
+        )
+
+        def __post_init__(self) -> None:
+            if self.vector_width not in (0, 4, 8, 16):
+                raise PipelineError(
+                    f"invalid value '{self.vector_width}' for option 'vector-width' of "
+                    "'strata-lower-to-llvm': expected 0 (host), 4, 8 or 16"
+                )
 
     return Options
 
@@ -278,7 +326,7 @@ class LowerToLLVMPipeline:
     def build(cls, options: Any) -> list[Element]:
         from strata.targets import get_target
 
-        target = get_target(options.target)
+        target = get_target(options.target, vector_width=options.vector_width or None)
         elements: list[Element] = list(make_element("graph-verify"))
         if options.use_libcall:  # before fusion: the library takes the matmul, fusion the rest
             elements += make_element("convert-graph-to-libcall")

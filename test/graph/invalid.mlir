@@ -72,6 +72,33 @@ func.func @add_mixed(%x: tensor<3xf32>, %y: tensor<3xf16>) -> tensor<3xf32> {
 
 // -----
 
+// The result type must be the inferred one.
+func.func @matmul_result(%a: tensor<2x4xf32>, %b: tensor<4x3xf32>) -> tensor<3x2xf32> {
+  // expected-error@+1 {{result type should be tensor<2x3xf32>, found tensor<3x2xf32>}}
+  %r = "graph.matmul"(%a, %b) : (tensor<2x4xf32>, tensor<4x3xf32>) -> tensor<3x2xf32>
+  return %r : tensor<3x2xf32>
+}
+
+// -----
+
+// A relu keeps its element type.
+func.func @relu_result(%x: tensor<4xf32>) -> tensor<4xf16> {
+  // expected-error@+1 {{result type should be tensor<4xf32>, found tensor<4xf16>}}
+  %r = "graph.relu"(%x) : (tensor<4xf32>) -> tensor<4xf16>
+  return %r : tensor<4xf16>
+}
+
+// -----
+
+// A rank-0 result is spelled tensor<f32>.
+func.func @matmul_vector_result(%a: tensor<4xf32>, %b: tensor<4xf32>) -> tensor<1xf32> {
+  // expected-error@+1 {{result type should be tensor<f32>, found tensor<1xf32>}}
+  %r = "graph.matmul"(%a, %b) : (tensor<4xf32>, tensor<4xf32>) -> tensor<1xf32>
+  return %r : tensor<1xf32>
+}
+
+// -----
+
 // A constant's value must have the result type.
 func.func @constant_type() -> tensor<3xf32> {
   // expected-error@+1 {{'value' has type tensor<2xf32> but the result is tensor<3xf32>}}

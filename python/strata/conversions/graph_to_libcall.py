@@ -16,7 +16,8 @@ from strata.conversions.graph_to_tprog import _new_prim_func, call_prim_func
 from strata.dialects.graph import FUSED
 from strata.dialects.libcall import MatmulOp
 from strata.irutil import functions, symbol_names, unique_symbol, walk
-from strata.passes import Pass
+from strata.libraries import registry
+from strata.passes import Pass, PipelineError
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,14 @@ class Options:
     matmul: str = field(
         default="openblas.sgemm", metadata={"help": "library function for graph.matmul"}
     )
+
+    def __post_init__(self) -> None:
+        choices = registry.implementing("libcall.matmul")
+        if self.matmul not in choices:
+            raise PipelineError(
+                f"invalid value '{self.matmul}' for option 'matmul' of 'convert-graph-to-libcall': "
+                f"expected a library function implementing libcall.matmul ({', '.join(choices)})"
+            )
 
 
 def _accepted(op: ir.Operation) -> bool:

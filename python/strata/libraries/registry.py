@@ -62,6 +62,12 @@ def names() -> list[str]:
     return sorted(_FUNCTIONS)
 
 
+def implementing(op_name: str) -> list[str]:
+    """Names of the registered functions that implement the libcall op `op_name`."""
+    _ensure_builtin()
+    return sorted(name for name, f in _FUNCTIONS.items() if f.op == op_name)
+
+
 def check_call(op: ir.Operation) -> str | None:
     """Why `op`'s callee cannot take this call, or None when it can."""
     callee = ir.StringAttr(op.attributes["callee"]).value

@@ -50,12 +50,15 @@ class CPUTarget:
 
     name = "cpu"
 
-    def __init__(self, features: frozenset[str] | None = None):
+    def __init__(self, features: frozenset[str] | None = None, vector_width: int | None = None):
         self.features = host_cpu_flags() if features is None else features
+        self._vector_width = vector_width  # an override, for cross-compiling
 
     @property
     def vector_width(self) -> int:
         """f32 lanes of one vector register."""
+        if self._vector_width:
+            return self._vector_width
         if "avx512f" in self.features:
             return 16
         if "avx2" in self.features:

@@ -11,9 +11,7 @@ from strata.tools.common import ArgumentParser, fail
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = ArgumentParser(
-        prog="strata", description="Strata, a Python-first ML compiler on MLIR."
-    )
+    p = ArgumentParser(prog="strata", description="Strata, a Python-first ML compiler on MLIR.")
     p.add_argument(
         "--debug", action="store_true", help="show Python tracebacks (also STRATA_DEBUG=1)"
     )

@@ -126,7 +126,7 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
         pipeline = (
             Pipeline.parse(args.pass_pipeline) if args.pass_pipeline else pipeline_from_flags(extra)
         )
-        pipeline.build(context)  # validate upstream pass names and options before reading IR
+        pipeline.validate(context)
     except PipelineError as e:
         return fail("strata-opt", str(e))
     instr = Instrumentation(

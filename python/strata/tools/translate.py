@@ -11,9 +11,7 @@ from strata.tools.common import ArgumentParser, fail, read_input, write_output
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = ArgumentParser(
-        prog="strata-translate", description="Translate MLIR to other formats."
-    )
+    p = ArgumentParser(prog="strata-translate", description="Translate MLIR to other formats.")
     p.add_argument("input", nargs="?", default="-", help="input file, or - for stdin (default)")
     p.add_argument("-o", dest="output", default="-", help="output file (default: stdout)")
     mode = p.add_mutually_exclusive_group(required=True)

@@ -1,0 +1,88 @@
+// RUN: strata-opt %s --split-input-file --convert-tprog-to-hwprim | FileCheck %s
+// RUN: strata-opt %s --split-input-file --convert-tprog-to-hwprim=vector-width=8 | FileCheck %s --check-prefix=AVX2
+
+// A matmul block is tensorized: the init becomes its own block over (i, j) and the update
+// becomes 8x32 tiles, each one micro-kernel on subviews.
+// CHECK-LABEL: func.func private @matmul
+// CHECK-SAME: (%[[A:.*]]: memref<16x64xf32>, %[[B:.*]]: memref<64x32xf32>, %[[C:.*]]: memref<16x32xf32>)
+// CHECK: "tprog.block"
+// CHECK: memref.store %{{.*}}, %[[C]]
+// CHECK: {dom = array<i64: 16, 32>, iter_types = ["spatial", "spatial"], name = "matmul_init"}
+// CHECK: %[[C8:.*]] = arith.constant 8 : index
+// CHECK: %[[C16:.*]] = arith.constant 16 : index
+// CHECK: %[[C32:.*]] = arith.constant 32 : index
+// CHECK: scf.for %[[IO:.*]] = %{{.*}} to %[[C16]] step %[[C8]]
+// CHECK: scf.for %[[JO:.*]] = %{{.*}} to %[[C32]] step %[[C32]]
+// CHECK: %[[TA:.*]] = memref.subview %[[A]][%[[IO]], 0] [8, 64] [1, 1] : memref<16x64xf32> to memref<8x64xf32, strided<[64, 1], offset: ?>>
+// CHECK: %[[TB:.*]] = memref.subview %[[B]][0, %[[JO]]] [64, 32] [1, 1]
+// CHECK: %[[TC:.*]] = memref.subview %[[C]][%[[IO]], %[[JO]]] [8, 32] [1, 1]
+// CHECK: "hwprim.fma_microkernel"(%[[TA]], %[[TB]], %[[TC]]) {vector_width = 16 : i64}
+// CHECK-NOT: "tprog.block"
+// CHECK: return
+
+// With 8 lanes, a row of the tile is two vectors (16 columns).
+// AVX2-LABEL: func.func private @matmul
+// AVX2: memref.subview %{{.*}} [8, 16] [1, 1]
+// AVX2: "hwprim.fma_microkernel"(%{{.*}}, %{{.*}}, %{{.*}}) {vector_width = 8 : i64} : (memref<8x64xf32, strided<[64, 1], offset: ?>>, memref<64x16xf32, strided<[32, 1], offset: ?>>, memref<8x16xf32, strided<[32, 1], offset: ?>>) -> ()
+func.func private @matmul(%arg0: memref<16x64xf32>, %arg1: memref<64x32xf32>, %arg2: memref<16x32xf32>) attributes {tprog.prim_func} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c32 = arith.constant 32 : index
+  %c64 = arith.constant 64 : index
+  scf.for %arg3 = %c0 to %c16 step %c1 {
+    scf.for %arg4 = %c0 to %c32 step %c1 {
+      scf.for %arg5 = %c0 to %c64 step %c1 {
+        "tprog.block"(%arg3, %arg4, %arg5) ({
+        ^bb0(%arg6: index, %arg7: index, %arg8: index):
+          %cst = arith.constant 0.000000e+00 : f32
+          memref.store %cst, %arg2[%arg6, %arg7] : memref<16x32xf32>
+          omp.terminator
+        }, {
+        ^bb0(%arg6: index, %arg7: index, %arg8: index):
+          %0 = memref.load %arg0[%arg6, %arg8] : memref<16x64xf32>
+          %1 = memref.load %arg1[%arg8, %arg7] : memref<64x32xf32>
+          %2 = memref.load %arg2[%arg6, %arg7] : memref<16x32xf32>
+          %3 = arith.mulf %0, %1 : f32
+          %4 = arith.addf %2, %3 : f32
+          memref.store %4, %arg2[%arg6, %arg7] : memref<16x32xf32>
+          omp.terminator
+        }) {dom = array<i64: 16, 32, 64>, iter_types = ["spatial", "spatial", "reduction"], name = "matmul"} : (index, index, index) -> ()
+      } {tprog.loop = "k"}
+    } {tprog.loop = "j"}
+  } {tprog.loop = "i"}
+  return
+}
+
+// -----
+
+// A block that is not a matmul is left as it is.
+// CHECK-LABEL: func.func private @add
+// CHECK-NOT: hwprim
+// CHECK: "tprog.block"
+// CHECK: arith.addf
+// CHECK: name = "add"
+// AVX2-LABEL: func.func private @add
+// AVX2-NOT: hwprim
+func.func private @add(%arg0: memref<16x32xf32>, %arg1: memref<32xf32>, %arg2: memref<16x32xf32>) attributes {tprog.prim_func} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c32 = arith.constant 32 : index
+  scf.for %arg3 = %c0 to %c16 step %c1 {
+    scf.for %arg4 = %c0 to %c32 step %c1 {
+      "tprog.block"(%arg3, %arg4) ({
+      ^bb0(%arg5: index, %arg6: index):
+        omp.terminator
+      }, {
+      ^bb0(%arg5: index, %arg6: index):
+        %0 = memref.load %arg0[%arg5, %arg6] : memref<16x32xf32>
+        %1 = memref.load %arg1[%arg6] : memref<32xf32>
+        %2 = arith.addf %0, %1 : f32
+        memref.store %2, %arg2[%arg5, %arg6] : memref<16x32xf32>
+        omp.terminator
+      }) {dom = array<i64: 16, 32>, iter_types = ["spatial", "spatial"], name = "add"} : (index, index) -> ()
+    } {tprog.loop = "i1"}
+  } {tprog.loop = "i0"}
+  return
+}

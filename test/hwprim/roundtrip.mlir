@@ -1,0 +1,21 @@
+// RUN: strata-opt %s --split-input-file --verify-diagnostics | FileCheck %s
+// RUN: strata-opt %s --split-input-file | strata-opt --split-input-file | FileCheck %s
+
+// A micro-kernel on subviews of the operands.
+// CHECK-LABEL: func.func @tile
+// CHECK-SAME: (%[[A:.*]]: memref<8x64xf32, strided<[64, 1], offset: ?>>, %[[B:.*]]: memref<64x32xf32, strided<[32, 1], offset: ?>>, %[[C:.*]]: memref<8x32xf32, strided<[32, 1], offset: ?>>)
+func.func @tile(%a: memref<8x64xf32, strided<[64, 1], offset: ?>>, %b: memref<64x32xf32, strided<[32, 1], offset: ?>>, %c: memref<8x32xf32, strided<[32, 1], offset: ?>>) {
+  // CHECK: "hwprim.fma_microkernel"(%[[A]], %[[B]], %[[C]]) {vector_width = 16 : i64} : (memref<8x64xf32, strided<[64, 1], offset: ?>>, memref<64x32xf32, strided<[32, 1], offset: ?>>, memref<8x32xf32, strided<[32, 1], offset: ?>>) -> ()
+  "hwprim.fma_microkernel"(%a, %b, %c) {vector_width = 16 : i64} : (memref<8x64xf32, strided<[64, 1], offset: ?>>, memref<64x32xf32, strided<[32, 1], offset: ?>>, memref<8x32xf32, strided<[32, 1], offset: ?>>) -> ()
+  return
+}
+
+// -----
+
+// Identity-layout memrefs, AVX2 width.
+// CHECK-LABEL: func.func @avx2
+func.func @avx2(%a: memref<4x2xf32>, %b: memref<2x8xf32>, %c: memref<4x8xf32>) {
+  // CHECK: "hwprim.fma_microkernel"(%{{.*}}, %{{.*}}, %{{.*}}) {vector_width = 8 : i64} : (memref<4x2xf32>, memref<2x8xf32>, memref<4x8xf32>) -> ()
+  "hwprim.fma_microkernel"(%a, %b, %c) {vector_width = 8 : i64} : (memref<4x2xf32>, memref<2x8xf32>, memref<4x8xf32>) -> ()
+  return
+}
