@@ -133,3 +133,33 @@ func.func private @no_terminator(%i: index, %x: f32) {
   }) {dom = array<i64: 4>, iter_types = ["spatial"], name = "b"} : (index) -> ()
   return
 }
+
+// -----
+
+// dom is an array of i64 extents.
+func.func private @dom_type(%i: index) {
+  // expected-error@+1 {{'dom' must be an array<i64: ...> of extents}}
+  "tprog.block"(%i) ({
+  ^bb0(%v: index):
+    omp.terminator
+  }, {
+  ^bb0(%v: index):
+    omp.terminator
+  }) {dom = array<i32: 4>, iter_types = ["spatial"], name = "b"} : (index) -> ()
+  return
+}
+
+// -----
+
+// Extents are positive.
+func.func private @dom_positive(%i: index) {
+  // expected-error@+1 {{'dom' extents must be positive, found [0]}}
+  "tprog.block"(%i) ({
+  ^bb0(%v: index):
+    omp.terminator
+  }, {
+  ^bb0(%v: index):
+    omp.terminator
+  }) {dom = array<i64: 0>, iter_types = ["spatial"], name = "b"} : (index) -> ()
+  return
+}
