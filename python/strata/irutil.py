@@ -102,3 +102,13 @@ def float_constant(element_type: ir.Type, value: float) -> ir.Value:
     from mlir.dialects import arith
 
     return arith.ConstantOp(element_type, value).result
+
+
+def erase(op: ir.Operation | ir.OpView) -> None:
+    """Erase `op`; MLIR aborts the process when a result still has uses, so check first."""
+    op = op.operation
+    for result in op.results:
+        users = [u.owner.operation.name for u in result.uses]
+        if users:
+            raise RuntimeError(f"internal: erasing '{op.name}' whose result is used by {users}")
+    op.erase()

@@ -174,6 +174,8 @@ PASSES: dict[str, str] = {
     "convert-graph-to-tprog": "strata.conversions.graph_to_tprog:ConvertGraphToTprogPass",
     "convert-graph-to-libcall": "strata.conversions.graph_to_libcall:ConvertGraphToLibcallPass",
     "convert-tprog-to-hwprim": "strata.conversions.tprog_to_hwprim:ConvertTprogToHwprimPass",
+    # tprog -> tprog
+    "tprog-apply-schedule": "strata.transforms.tprog.apply_schedule:TprogApplySchedulePass",
     # func -> func
     "func-emit-c-interface": "strata.transforms.func.emit_c_interface:FuncEmitCInterfacePass",
     # custom dialects -> upstream dialects

@@ -259,7 +259,9 @@ class Pipeline:
     def validate(self, context: ir.Context) -> None:
         """Check every pass name, option and nesting before any IR is read (a run on an empty
         module: upstream reports some scheduling errors only then)."""
-        pm = self.build(context)
+        self.build(context)  # names and options
+        upstream = Pipeline([e for e in self.elements if isinstance(e, str)], self.implicit_nesting)
+        pm = upstream.build(context)  # Strata passes may need real IR; only upstream ones dry-run
         try:
             _dry_run(pm, context)
         except ir.MLIRError as e:

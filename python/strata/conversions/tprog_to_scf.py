@@ -1,7 +1,10 @@
 """convert-tprog-to-scf: lower `tprog.block` to plain loops and memory accesses.
 
-Input: tensor programs. Output: no `tprog` op. A block's regions are inlined with the iteration
-variables substituted; the init region runs under `scf.if` when every reduction variable is 0.
+Input: tensor programs, scheduled or not. Output: no `tprog` op. A block's regions are inlined
+with the iteration variables substituted; the init region runs under `scf.if` when every
+reduction variable is 0; a block whose binding can leave its domain (a split that does not
+divide) runs under a guard. Loop kinds become upstream forms: `parallel` loops `scf.forall`,
+`vectorized` and `unrolled` loops LLVM loop annotations.
 """
 
 from __future__ import annotations
@@ -9,9 +12,15 @@ from __future__ import annotations
 from mlir import ir
 from mlir.dialects import arith, scf
 
-from strata.dialects.tprog import IterType
+from strata.dialects.tprog import LOOP_NAME, IterType
 from strata.irutil import index_constant, walk
 from strata.passes import Pass
+from strata.transforms.tprog import nest
+
+_ANNOTATION = {
+    "vectorized": "#llvm.loop_annotation<vectorize = <disable = false>>",
+    "unrolled": "#llvm.loop_annotation<unroll = <full = true>>",
+}
 
 
 def _inline(region_block: ir.Block, values: list[ir.Value], before: ir.Operation) -> None:
@@ -21,23 +30,73 @@ def _inline(region_block: ir.Block, values: list[ir.Value], before: ir.Operation
         op.operation.move_before(before)
 
 
+def _all(conditions: list[ir.Value]) -> ir.Value:
+    result = conditions[0]
+    for c in conditions[1:]:
+        result = arith.AndIOp(result, c).result
+    return result
+
+
+def _guarded(op: ir.Operation, cond: ir.Value | None) -> ir.Operation:
+    """The op before which the block's code goes: `op` itself, or a yield inside `scf.if`."""
+    if cond is None:
+        return op
+    if_op = scf.IfOp(cond)
+    with ir.InsertionPoint(if_op.then_block):
+        return scf.YieldOp([]).operation
+
+
+def _domain_guard(op: ir.Operation, block) -> ir.Value | None:
+    """`v < extent` for each iteration value that the loops can take out of the domain."""
+    extents = {}
+    for loop in nest.enclosing_loops(op):
+        try:
+            extents[nest.loop_name(loop)] = nest.loop_extent(loop)
+        except nest.ScheduleError:  # not normalized (e.g. tensorized tiles): guard conservatively
+            pass
+    checks = []
+    for value, extent in zip(block.iter_values, block.dom):
+        expr = nest.binding_of(value)
+        if expr is not None and expr.vars() <= set(extents) and expr.bounds(extents)[1] < extent:
+            continue
+        bound = arith.ConstantOp(ir.IndexType.get(), extent).result
+        checks.append(arith.CmpIOp(arith.CmpIPredicate.ult, value, bound).result)
+    return _all(checks) if checks else None
+
+
 def lower_block(op: ir.Operation) -> None:
     block = op.opview
     values = block.iter_values
     reductions = [v for v, t in zip(values, block.iter_types) if t == IterType.REDUCTION]
-    if reductions and len(list(block.init.operations)) > 1:
-        with ir.InsertionPoint(op), op.location:
-            zero = index_constant(0)
-            cond = None
-            for v in reductions:
-                eq = arith.CmpIOp(arith.CmpIPredicate.eq, v, zero).result
-                cond = eq if cond is None else arith.AndIOp(cond, eq).result
-            if_op = scf.IfOp(cond)
-            with ir.InsertionPoint(if_op.then_block):
-                yield_op = scf.YieldOp([])
-        _inline(block.init, values, yield_op.operation)
-    _inline(block.body, values, op)
+    with ir.InsertionPoint(op), op.location:
+        anchor = _guarded(op, _domain_guard(op, block))
+        if reductions and len(list(block.init.operations)) > 1:
+            with ir.InsertionPoint(anchor):
+                zero = index_constant(0)
+                first = [arith.CmpIOp(arith.CmpIPredicate.eq, v, zero).result for v in reductions]
+                init_anchor = _guarded(anchor, _all(first))
+            _inline(block.init, values, init_anchor)
+        _inline(block.body, values, anchor)
     op.erase()
+
+
+def lower_loop_kind(loop: ir.Operation) -> None:
+    kind = nest.loop_kind(loop)
+    del loop.attributes[nest.LOOP_KIND]
+    if kind in _ANNOTATION:
+        loop.attributes["llvm.loop_annotation"] = ir.Attribute.parse(_ANNOTATION[kind])
+        return
+    # parallel: an scf.forall over the same range; the CPU target maps it to threads
+    lb, ub, step = list(loop.operands)[:3]
+    with ir.InsertionPoint(loop), loop.location:
+        forall = scf.ForallOp([lb], [ub], [step])
+        forall.attributes[LOOP_NAME] = loop.attributes[LOOP_NAME]
+        with ir.InsertionPoint(forall.body):
+            terminator = scf.InParallelOp()
+    loop.regions[0].blocks[0].arguments[0].replace_all_uses_with(forall.body.arguments[0])
+    for inner in nest.body_ops(loop):
+        inner.move_before(terminator.operation)
+    loop.erase()
 
 
 class ConvertTprogToScfPass(Pass):
@@ -48,3 +107,7 @@ class ConvertTprogToScfPass(Pass):
     def run(self, module: ir.Operation) -> None:
         for op in [op for op in walk(module) if op.name == "tprog.block"]:
             lower_block(op)
+        for loop in [
+            op for op in walk(module) if op.name == "scf.for" and nest.LOOP_KIND in op.attributes
+        ]:
+            lower_loop_kind(loop)

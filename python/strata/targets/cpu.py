@@ -19,6 +19,7 @@ BUFFERIZE = [
     "canonicalize",
 ]
 TO_LLVM = [
+    "func.func(scf-forall-to-parallel)",
     "func.func(convert-vector-to-scf{full-unroll=true})",
     "convert-linalg-to-loops",
     "lower-affine",

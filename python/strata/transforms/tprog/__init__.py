@@ -1,0 +1,1 @@
+"""Same-level transformations of tensor programs: schedules (MLC chapter 2)."""

@@ -1,0 +1,444 @@
+"""Schedules of tensor programs: TensorIR's primitives acting on the `tprog` IR itself.
+
+>>> sch = Schedule(module, "matmul")
+>>> block = sch.get_block("matmul")
+>>> i, j, k = sch.get_loops(block)
+>>> i0, i1 = sch.split(i, [None, 8])
+>>> sch.reorder(i0, j, k, i1)
+>>> sch.parallel(i0)
+>>> print(sch)                       # the function after each step
+>>> print(sch.trace)                 # replayable on a fresh copy: Trace.parse(text).apply(...)
+
+Loops and blocks are named; handles (`LoopRV`, `BlockRV`) hold names, so a trace replays on any
+copy of the function. Every primitive checks its preconditions and raises `ScheduleError` naming
+the block or loop.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mlir import ir
+
+from strata.dialects.tprog import PRIM_FUNC, IterType
+from strata.irutil import erase, functions, symbol_name
+from strata.transforms.tprog import nest
+from strata.transforms.tprog.expr import Expr
+from strata.transforms.tprog.nest import LOOP_KIND, Rebinding, ScheduleError
+from strata.transforms.tprog.trace import Instruction, Trace
+
+
+@dataclass(frozen=True)
+class BlockRV:
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class LoopRV:
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IntRV(int):
+    """A sampled integer; the trace refers to it by name so tuning can change the decision."""
+
+    rv_name: str
+
+
+def _primitive(method):
+    """Run a primitive with the function's context and location as defaults."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self.fn.context, self.fn.location:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+class Schedule:
+    """Schedule the tensor program `func_name` of `module` (the only one when not given)."""
+
+    def __init__(
+        self, module: ir.Module | ir.Operation, func_name: str | None = None, *, seed: int = 0
+    ):
+        self.module = module.operation
+        prims = [f for f in functions(self.module) if PRIM_FUNC in f.attributes]
+        if func_name is None:
+            if len(prims) != 1:
+                names = ", ".join(symbol_name(f) for f in prims) or "none"
+                raise ScheduleError(f"the module has several tensor programs ({names}); name one")
+            func_name = symbol_name(prims[0])
+        matches = [f for f in prims if symbol_name(f) == func_name]
+        if not matches:
+            raise ScheduleError(f"no tensor program named '{func_name}'")
+        self.fn = matches[0]
+        self.func_name = func_name
+        self.trace = Trace(func_name)
+        self._rng = random.Random(seed)
+        self._counter = 0
+
+    def __str__(self) -> str:
+        return self.fn.get_asm(large_elements_limit=16)
+
+    # --- lookup ------------------------------------------------------------------------------
+    def _block_op(self, block: BlockRV | str) -> ir.Operation:
+        name = str(block)
+        found = [
+            b for b in nest.blocks_in(self.fn) if ir.StringAttr(b.attributes["name"]).value == name
+        ]
+        if not found:
+            raise ScheduleError(f"no block named '{name}' in '{self.func_name}'")
+        if len(found) > 1:
+            raise ScheduleError(f"several blocks are named '{name}' in '{self.func_name}'")
+        return found[0]
+
+    def _loop_op(self, loop: LoopRV | str) -> ir.Operation:
+        from strata.irutil import walk
+
+        name = str(loop)
+        found = [op for op in walk(self.fn) if nest.is_loop(op) and nest.loop_name(op) == name]
+        if not found:
+            raise ScheduleError(f"no loop named '{name}' in '{self.func_name}'")
+        if len(found) > 1:
+            raise ScheduleError(f"several loops are named '{name}' in '{self.func_name}'")
+        return found[0]
+
+    def _record(self, kind: str, inputs: dict, outputs: Sequence = ()) -> None:
+        self.trace.append(Instruction(kind, inputs, [str(o) for o in outputs]))
+
+    # --- getters ------------------------------------------------------------------------------
+    @_primitive
+    def get_block(self, name: str) -> BlockRV:
+        self._block_op(name)
+        rv = BlockRV(name)
+        self._record("get_block", {"name": name}, [rv])
+        return rv
+
+    @_primitive
+    def get_loops(self, block: BlockRV | str) -> list[LoopRV]:
+        loops = [LoopRV(nest.loop_name(op)) for op in nest.enclosing_loops(self._block_op(block))]
+        self._record("get_loops", {"block": BlockRV(str(block))}, loops)
+        return loops
+
+    # --- loop transformations -----------------------------------------------------------------
+    @_primitive
+    def split(self, loop: LoopRV | str, factors: Sequence[int | None]) -> list[LoopRV]:
+        """Split `loop` into nested loops of the given extents (one may be None: inferred).
+        A product larger than the extent leaves a tail that the block's domain guards."""
+        op = self._loop_op(loop)
+        extent = nest.loop_extent(op)
+        if len(factors) < 2:
+            raise ScheduleError(
+                f"split of loop '{loop}' needs at least 2 factors, got {len(factors)}"
+            )
+        if sum(f is None for f in factors) > 1:
+            raise ScheduleError(f"split of loop '{loop}': at most one factor may be None")
+        if any(f is not None and int(f) < 1 for f in factors):
+            raise ScheduleError(
+                f"split of loop '{loop}': factors must be positive, got {list(factors)}"
+            )
+        known = math.prod(int(f) for f in factors if f is not None)
+        sizes = [int(f) if f is not None else -(-extent // known) for f in factors]
+        if math.prod(sizes) < extent:
+            raise ScheduleError(
+                f"split of loop '{loop}': factors {sizes} cover {math.prod(sizes)} "
+                f"of {extent} iterations"
+            )
+        base = str(loop)
+        names = self._unique_names(base, len(sizes), exclude=base)
+        with Rebinding(self.fn) as rb, op.location:
+            with ir.InsertionPoint(op):
+                outer = nest.make_loop(self.fn, names[0], sizes[0], nest.loop_kind(op))
+            inner = outer
+            for name, size in zip(names[1:], sizes[1:]):
+                with ir.InsertionPoint.at_block_terminator(inner.regions[0].blocks[0]):
+                    inner = nest.make_loop(self.fn, name, size)
+            nest.move_body(op, inner)
+            op.erase()
+            expr = Expr.const(0)
+            for name, stride in zip(names, [math.prod(sizes[k + 1 :]) for k in range(len(sizes))]):
+                expr = expr + Expr.var(name) * stride
+            rb.substitute({base: expr})
+        outs = [LoopRV(n) for n in names]
+        self._record("split", {"loop": LoopRV(base), "factors": list(factors)}, outs)
+        return outs
+
+    def _unique_names(self, base: str, n: int, exclude: str) -> list[str]:
+        from strata.irutil import walk
+
+        taken = {nest.loop_name(op) for op in walk(self.fn) if nest.is_loop(op)} - {exclude}
+        start = 0
+        while any(f"{base}_{start + k}" in taken for k in range(n)):
+            start += n
+        return [f"{base}_{start + k}" for k in range(n)]
+
+    def _chain(self, loops: Sequence[LoopRV | str], what: str) -> list[ir.Operation]:
+        """The perfectly nested chain of loops from the outermost to the innermost of `loops`."""
+        ops = [self._loop_op(lp) for lp in loops]
+        if len({nest.loop_name(o) for o in ops}) != len(ops):
+            raise ScheduleError(f"{what}: a loop is given twice")
+        depth = {nest.loop_name(o): len(nest.enclosing_loops(o)) for o in ops}
+        outer = min(ops, key=lambda o: depth[nest.loop_name(o)])
+        inner = max(ops, key=lambda o: depth[nest.loop_name(o)])
+        chain = [inner]
+        while nest.loop_name(chain[0]) != nest.loop_name(outer):
+            parent = chain[0].parent
+            if parent is None or not nest.is_loop(parent):
+                raise ScheduleError(
+                    f"{what}: loops {', '.join(map(str, loops))} are not nested in one another"
+                )
+            chain.insert(0, parent)
+        for a in chain[:-1]:
+            if len(nest.body_ops(a)) != 1:
+                raise ScheduleError(
+                    f"{what}: loop '{nest.loop_name(a)}' holds more than the next loop "
+                    "(not a perfect nest)"
+                )
+        names = {nest.loop_name(c) for c in chain}
+        for lp in loops:
+            if str(lp) not in names:
+                raise ScheduleError(f"{what}: loop '{lp}' is not in the nest of the other loops")
+        return chain
+
+    @_primitive
+    def reorder(self, *loops: LoopRV | str) -> None:
+        """Permute `loops` (a perfect nest) into the given order, outermost first."""
+        chain = self._chain(loops, "reorder")
+        given = {str(lp) for lp in loops}
+        positions = [k for k, op in enumerate(chain) if nest.loop_name(op) in given]
+        specs = {nest.loop_name(op): (nest.loop_extent(op), nest.loop_kind(op)) for op in chain}
+        with Rebinding(self.fn):
+            for pos, name in zip(positions, [str(lp) for lp in loops]):
+                self._relabel(chain[pos], name, *specs[name])
+        self._record("reorder", {"loops": [LoopRV(str(lp)) for lp in loops]})
+
+    def _relabel(self, op: ir.Operation, name: str, extent: int, kind: str) -> None:
+        from strata.dialects.tprog import LOOP_NAME
+
+        op.attributes[LOOP_NAME] = ir.StringAttr.get(name)
+        op.operands[1] = nest.index_constant_at_entry(self.fn, extent)
+        if kind == "serial":
+            if LOOP_KIND in op.attributes:
+                del op.attributes[LOOP_KIND]
+        else:
+            op.attributes[LOOP_KIND] = ir.StringAttr.get(kind)
+
+    @_primitive
+    def fuse(self, *loops: LoopRV | str) -> LoopRV:
+        """Fuse consecutive perfectly nested loops (outermost first) into one."""
+        if len(loops) < 2:
+            raise ScheduleError("fuse needs at least 2 loops")
+        chain = self._chain(loops, "fuse")
+        if [nest.loop_name(c) for c in chain] != [str(lp) for lp in loops]:
+            raise ScheduleError(
+                f"fuse: loops {', '.join(map(str, loops))} must be consecutive, outermost first"
+            )
+        extents = [nest.loop_extent(c) for c in chain]
+        name = "_".join(str(lp) for lp in loops) + "_fused"
+        with Rebinding(self.fn) as rb, chain[0].location:
+            with ir.InsertionPoint(chain[0]):
+                fused = nest.make_loop(self.fn, name, math.prod(extents))
+            nest.move_body(chain[-1], fused)
+            chain[0].erase()
+            f = Expr.var(name)
+            mapping = {}
+            for k, lp in enumerate(loops):
+                inner = math.prod(extents[k + 1 :])
+                e = f // inner
+                mapping[str(lp)] = e % extents[k] if k else e
+            rb.substitute(mapping)
+        rv = LoopRV(name)
+        self._record("fuse", {"loops": [LoopRV(str(lp)) for lp in loops]}, [rv])
+        return rv
+
+    # --- annotations ----------------------------------------------------------------------------
+    def _blocks_under(self, op: ir.Operation) -> list[ir.Operation]:
+        from strata.irutil import walk
+
+        return [b for b in walk(op) if b.name == "tprog.block"]
+
+    def _check_spatial_only(self, loop: LoopRV | str, what: str) -> ir.Operation:
+        op = self._loop_op(loop)
+        name = str(loop)
+        for block in self._blocks_under(op):
+            blk = block.opview
+            for value, kind in zip(blk.iter_values, blk.iter_types):
+                expr = nest.binding_of(value)
+                if kind == IterType.REDUCTION and (expr is None or name in expr.vars()):
+                    raise ScheduleError(
+                        f"{what}: loop '{name}' carries reduction variable of block "
+                        f"'{blk.block_name}'"
+                    )
+        return op
+
+    @_primitive
+    def parallel(self, loop: LoopRV | str) -> None:
+        """Run the iterations of `loop` in parallel (it must bind only spatial variables)."""
+        op = self._check_spatial_only(loop, "parallel")
+        op.attributes[LOOP_KIND] = ir.StringAttr.get("parallel")
+        self._record("parallel", {"loop": LoopRV(str(loop))})
+
+    @_primitive
+    def vectorize(self, loop: LoopRV | str) -> None:
+        """Vectorize the innermost loop `loop` (spatial variables only)."""
+        op = self._check_spatial_only(loop, "vectorize")
+        if any(nest.is_loop(o) for o in nest.body_ops(op)):
+            raise ScheduleError(f"vectorize: loop '{loop}' is not innermost")
+        op.attributes[LOOP_KIND] = ir.StringAttr.get("vectorized")
+        self._record("vectorize", {"loop": LoopRV(str(loop))})
+
+    @_primitive
+    def unroll(self, loop: LoopRV | str) -> None:
+        """Unroll `loop` fully."""
+        op = self._loop_op(loop)
+        op.attributes[LOOP_KIND] = ir.StringAttr.get("unrolled")
+        self._record("unroll", {"loop": LoopRV(str(loop))})
+
+    # --- blocks -------------------------------------------------------------------------------
+    @_primitive
+    def decompose_reduction(self, block: BlockRV | str, loop: LoopRV | str) -> BlockRV:
+        """Move the init of reduction block `block` into its own block `<name>_init`, placed
+        before `loop` under copies of the loops inside it that bind spatial variables."""
+        op = self._block_op(block)
+        blk = op.opview
+        if IterType.REDUCTION not in blk.iter_types:
+            raise ScheduleError(f"decompose_reduction: block '{block}' has no reduction variable")
+        if len(list(blk.init.operations)) <= 1:
+            raise ScheduleError(f"decompose_reduction: block '{block}' has no init to move")
+        target = self._loop_op(loop)
+        chain = nest.enclosing_loops(op)
+        names = [nest.loop_name(lp) for lp in chain]
+        if str(loop) not in names:
+            raise ScheduleError(
+                f"decompose_reduction: loop '{loop}' does not enclose block '{block}'"
+            )
+        position = names.index(str(loop))
+        exprs = _bindings(blk)
+        outer = set(names[:position])
+        spatial = [
+            (k, e) for k, (e, t) in enumerate(zip(exprs, blk.iter_types)) if t == IterType.SPATIAL
+        ]
+        for e, t in zip(exprs, blk.iter_types):
+            if t == IterType.REDUCTION and e.vars() & outer:
+                raise ScheduleError(
+                    f"decompose_reduction: loop '{loop}' is inside a loop of a reduction "
+                    "variable of "
+                    f"block '{block}'; decompose at the outermost reduction loop"
+                )
+        used = set().union(*(e.vars() for _, e in spatial)) if spatial else set()
+        inner_loops = [lp for lp in chain[position:] if nest.loop_name(lp) in used]
+        init_name = f"{blk.block_name}_init"
+        from strata.dialects.tprog import BlockOp
+
+        with Rebinding(self.fn) as rb, op.location:
+            ip = ir.InsertionPoint(target)
+            renamed: dict[str, Expr] = {}
+            parent_loop = None
+            for lp in inner_loops:
+                new_name = f"{nest.loop_name(lp)}_init"
+                renamed[nest.loop_name(lp)] = Expr.var(new_name)
+                with ip:
+                    parent_loop = nest.make_loop(self.fn, new_name, nest.loop_extent(lp))
+                ip = ir.InsertionPoint.at_block_terminator(parent_loop.regions[0].blocks[0])
+            placeholder = nest.index_constant_at_entry(self.fn, 0)
+            with ip:
+                init = BlockOp(
+                    init_name,
+                    [placeholder] * len(spatial),
+                    [IterType.SPATIAL] * len(spatial),
+                    [blk.dom[k] for k, _ in spatial],
+                )
+            from strata.conversions.tprog_builder import terminate
+
+            terminate(init.init)
+            body = init.body
+            old_init = blk.init
+            for (k, _), arg in zip(spatial, body.arguments):
+                old_init.arguments[k].replace_all_uses_with(arg)
+            ops = [o.operation for o in old_init.operations]
+            for o in ops[:-1]:
+                body.append(o)
+            terminate(body)
+            rb.blocks.append((init.operation, [e.substitute(renamed) for _, e in spatial]))
+        erase(placeholder.owner)
+        rv = BlockRV(init_name)
+        self._record(
+            "decompose_reduction", {"block": BlockRV(str(block)), "loop": LoopRV(str(loop))}, [rv]
+        )
+        return rv
+
+    # --- sampling -----------------------------------------------------------------------------
+    @_primitive
+    def sample_perfect_tile(
+        self,
+        loop: LoopRV | str,
+        n: int,
+        max_innermost_factor: int = 16,
+        decision: Sequence[int] | None = None,
+    ) -> list[IntRV]:
+        """`n` factors whose product is the extent of `loop`, drawn with the schedule's seed (or
+        the given decision); the innermost is at most `max_innermost_factor`."""
+        extent = nest.loop_extent(self._loop_op(loop))
+        if decision is not None:
+            if (
+                len(decision) != n
+                or math.prod(decision) != extent
+                or decision[-1] > max_innermost_factor
+            ):
+                raise ScheduleError(
+                    f"sample_perfect_tile: decision {list(decision)} is not {n} factors of "
+                    f"{extent} "
+                    f"with innermost <= {max_innermost_factor}"
+                )
+            chosen = list(decision)
+        else:
+            chosen = _random_perfect_tile(self._rng, extent, n, max_innermost_factor)
+        outs = []
+        for value in chosen:
+            rv = IntRV(value)
+            self._counter += 1
+            rv.rv_name = f"v{self._counter}"
+            outs.append(rv)
+        self.trace.append(
+            Instruction(
+                "sample_perfect_tile",
+                {"loop": LoopRV(str(loop)), "n": n, "max_innermost_factor": max_innermost_factor},
+                [o.rv_name for o in outs],
+                chosen,
+            )
+        )
+        return outs
+
+
+def _bindings(blk) -> list[Expr]:
+    exprs = [nest.binding_of(v) for v in blk.iter_values]
+    if any(e is None for e in exprs):
+        raise ScheduleError(
+            f"block '{blk.block_name}': a binding is not an affine function of loops"
+        )
+    return exprs  # type: ignore[return-value]
+
+
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def _random_perfect_tile(rng: random.Random, extent: int, n: int, max_inner: int) -> list[int]:
+    inner = rng.choice([d for d in _divisors(extent) if d <= max_inner])
+    rest = extent // inner
+    factors = []
+    for _ in range(n - 2):
+        f = rng.choice(_divisors(rest))
+        factors.append(f)
+        rest //= f
+    return [rest, *factors[::-1], inner] if n > 1 else [extent]
