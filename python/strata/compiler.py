@@ -12,6 +12,7 @@ from strata.irutil import functions, is_declaration, is_public
 from strata.parsing import parse_source
 from strata.pipelines import LowerToLLVMPipeline, Pipeline
 from strata.runtime.compiled import CompiledModule, Signature
+from strata.targets import get_target
 
 
 def parse_module(
@@ -66,9 +67,9 @@ def compile(
     lowered = ir.Module.parse(module.get_asm(enable_debug_info=True), context=module.context)
     lower_to_llvm(lowered, target=target, use_libcall=use_libcall, **options)
     try:
-        engine = ExecutionEngine(
-            lowered, opt_level=opt_level, shared_libs=shared_libraries(lowered.operation)
-        )
+        libs = shared_libraries(lowered.operation)
+        libs += get_target(target).runtime_libraries(lowered.operation)
+        engine = ExecutionEngine(lowered, opt_level=opt_level, shared_libs=libs)
     except RuntimeError as e:
         raise CompileError(f"JIT compilation failed: {e}") from None
     return CompiledModule(engine, signatures, lowered)

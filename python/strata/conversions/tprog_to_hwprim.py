@@ -18,7 +18,9 @@ from strata.dialects.hwprim import FmaMicrokernelOp
 from strata.dialects.tprog import BlockOp, IterType
 from strata.irutil import float_constant, walk
 from strata.passes import Pass
+from strata.transforms.tprog.nest import LOOP_KIND
 
+PARALLEL_MIN_MACS = 1 << 20  # below this, starting threads costs more than it saves
 MAX_ROWS = 8  # accumulator rows; 8 rows x 2 vectors fit the 16 (AVX2) or 32 (AVX-512) registers
 
 
@@ -147,7 +149,11 @@ def tensorize(match: MatmulMatch, vector_width: int) -> None:
             memref.StoreOp(float_constant(element, 0.0), match.out, v)
 
         emit_block(f"{name}_init", ["i", "j"], [m, n], [IterType.SPATIAL] * 2, init)
-        (io, jo), ip = loop_nest(["i", "j"], [m, n], steps=[rows, cols])
+        # Column panels outside: one K x NR panel of rhs stays in cache while every row tile
+        # of lhs streams past it. Independent panels run on parallel threads when big enough.
+        (jo, io), ip = loop_nest(["j", "i"], [n, m], steps=[cols, rows])
+        if m * n * k >= PARALLEL_MIN_MACS and n // cols >= 2:
+            jo.owner.owner.attributes[LOOP_KIND] = ir.StringAttr.get("parallel")
         with ip:
             a = memref.subview(
                 match.lhs, [io, 0], [rows, k], [1, 1], result_type=_tile_type(match.lhs, rows, k)

@@ -18,16 +18,21 @@ BUFFERIZE = [
     "buffer-deallocation-pipeline",
     "canonicalize",
 ]
+# Parallel loops run on OpenMP threads (LLVM's libomp from the cmeel-libomp wheel). Memrefs are
+# lowered before scf-to-cf: scf-to-openmp wraps bodies in memref.alloca_scope, which must not
+# hold several blocks.
 TO_LLVM = [
     "func.func(scf-forall-to-parallel)",
+    "convert-scf-to-openmp",
     "func.func(convert-vector-to-scf{full-unroll=true})",
     "convert-linalg-to-loops",
     "lower-affine",
-    "convert-scf-to-cf",
     "expand-strided-metadata",
     "lower-affine",
-    "convert-vector-to-llvm",
     "finalize-memref-to-llvm",
+    "convert-scf-to-cf",
+    "convert-vector-to-llvm",
+    "convert-openmp-to-llvm",
     "convert-to-llvm",
     "reconcile-unrealized-casts",
     "canonicalize",
@@ -44,6 +49,24 @@ def host_cpu_flags() -> frozenset[str]:
     except OSError:
         pass
     return frozenset()
+
+
+def openmp_library() -> Path | None:
+    """LLVM's OpenMP runtime (libomp, the `__kmpc_*` ABI MLIR's OpenMP lowering calls)."""
+    import sysconfig
+
+    for root in (sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]):
+        path = Path(root) / "cmeel.prefix" / "lib" / "libomp.so"
+        if path.is_file():
+            return path
+    return None
+
+
+def uses_openmp(module) -> bool:
+    """True when `module` holds OpenMP ops (translated to `__kmpc_*` runtime calls)."""
+    from strata.irutil import walk
+
+    return any(op.name.startswith("omp.") for op in walk(module))
 
 
 class CPUTarget:
@@ -74,6 +97,16 @@ class CPUTarget:
         elements += make_element("convert-hwprim-to-vector")
         elements += make_element("convert-libcall-to-func")
         return elements
+
+    def runtime_libraries(self, module) -> list[str]:
+        """Shared libraries the JIT must load for `module` (in the LLVM dialect) beyond the
+        registry's libraries: the OpenMP runtime when parallel loops were lowered to threads."""
+        if not uses_openmp(module):
+            return []
+        path = openmp_library()
+        if path is None:
+            raise RuntimeError("parallel loops need libomp: pip install cmeel-libomp")
+        return [str(path)]
 
     def lower_to_llvm(self) -> list[Element]:
         return [*BUFFERIZE, *make_element("func-emit-c-interface"), *TO_LLVM]

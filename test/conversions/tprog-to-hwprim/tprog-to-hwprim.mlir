@@ -2,7 +2,8 @@
 // RUN: strata-opt %s --split-input-file --convert-tprog-to-hwprim=vector-width=8 | FileCheck %s --check-prefix=AVX2
 
 // A matmul block is tensorized: the init becomes its own block over (i, j) and the update
-// becomes 8x32 tiles, each one micro-kernel on subviews.
+// becomes 8x32 tiles, each one micro-kernel on subviews, column panels outside. Small
+// matmuls stay on one thread.
 // CHECK-LABEL: func.func private @matmul
 // CHECK-SAME: (%[[A:.*]]: memref<16x64xf32>, %[[B:.*]]: memref<64x32xf32>, %[[C:.*]]: memref<16x32xf32>)
 // CHECK: "tprog.block"
@@ -11,13 +12,14 @@
 // CHECK: %[[C8:.*]] = arith.constant 8 : index
 // CHECK: %[[C16:.*]] = arith.constant 16 : index
 // CHECK: %[[C32:.*]] = arith.constant 32 : index
-// CHECK: scf.for %[[IO:.*]] = %{{.*}} to %[[C16]] step %[[C8]]
 // CHECK: scf.for %[[JO:.*]] = %{{.*}} to %[[C32]] step %[[C32]]
+// CHECK: scf.for %[[IO:.*]] = %{{.*}} to %[[C16]] step %[[C8]]
 // CHECK: %[[TA:.*]] = memref.subview %[[A]][%[[IO]], 0] [8, 64] [1, 1] : memref<16x64xf32> to memref<8x64xf32, strided<[64, 1], offset: ?>>
 // CHECK: %[[TB:.*]] = memref.subview %[[B]][0, %[[JO]]] [64, 32] [1, 1]
 // CHECK: %[[TC:.*]] = memref.subview %[[C]][%[[IO]], %[[JO]]] [8, 32] [1, 1]
 // CHECK: "hwprim.fma_microkernel"(%[[TA]], %[[TB]], %[[TC]]) {vector_width = 16 : i64}
 // CHECK-NOT: "tprog.block"
+// CHECK-NOT: tprog.kind
 // CHECK: return
 
 // With 8 lanes, a row of the tile is two vectors (16 columns).
@@ -84,5 +86,41 @@ func.func private @add(%arg0: memref<16x32xf32>, %arg1: memref<32xf32>, %arg2: m
       }) {dom = array<i64: 16, 32>, iter_types = ["spatial", "spatial"], name = "add"} : (index, index) -> ()
     } {tprog.loop = "i1"}
   } {tprog.loop = "i0"}
+  return
+}
+
+// -----
+
+// A large matmul runs its column panels on parallel threads.
+// CHECK-LABEL: func.func private @big
+// AVX2-LABEL: func.func private @big
+// CHECK: "hwprim.fma_microkernel"
+// CHECK: } {tprog.loop = "i"}
+// CHECK-NEXT: } {tprog.kind = "parallel", tprog.loop = "j"}
+func.func private @big(%arg0: memref<128x128xf32>, %arg1: memref<128x128xf32>, %arg2: memref<128x128xf32>) attributes {tprog.prim_func} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c128 = arith.constant 128 : index
+  scf.for %arg3 = %c0 to %c128 step %c1 {
+    scf.for %arg4 = %c0 to %c128 step %c1 {
+      scf.for %arg5 = %c0 to %c128 step %c1 {
+        "tprog.block"(%arg3, %arg4, %arg5) ({
+        ^bb0(%arg6: index, %arg7: index, %arg8: index):
+          %cst = arith.constant 0.000000e+00 : f32
+          memref.store %cst, %arg2[%arg6, %arg7] : memref<128x128xf32>
+          omp.terminator
+        }, {
+        ^bb0(%arg6: index, %arg7: index, %arg8: index):
+          %0 = memref.load %arg0[%arg6, %arg8] : memref<128x128xf32>
+          %1 = memref.load %arg1[%arg8, %arg7] : memref<128x128xf32>
+          %2 = memref.load %arg2[%arg6, %arg7] : memref<128x128xf32>
+          %3 = arith.mulf %0, %1 : f32
+          %4 = arith.addf %2, %3 : f32
+          memref.store %4, %arg2[%arg6, %arg7] : memref<128x128xf32>
+          omp.terminator
+        }) {dom = array<i64: 128, 128, 128>, iter_types = ["spatial", "spatial", "reduction"], name = "matmul"} : (index, index, index) -> ()
+      } {tprog.loop = "k"}
+    } {tprog.loop = "j"}
+  } {tprog.loop = "i"}
   return
 }
