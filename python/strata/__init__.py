@@ -17,6 +17,8 @@ __all__ = [
     "make_context",
     "parse_module",
     "lower_to_llvm",
+    "set_num_threads",
+    "Schedule",
 ]
 
 _LAZY = {
@@ -27,6 +29,8 @@ _LAZY = {
     "GraphBuilder": "strata.frontends.builder",
     "Pipeline": "strata.pipelines",
     "make_context": "strata.dialects",
+    "set_num_threads": "strata.runtime.threads",
+    "Schedule": "strata.transforms.tprog.schedule",
 }
 
 
