@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from mlir import ir
 from mlir.dialects import arith, bufferization, func, memref
 
-from strata.conversions.tprog_builder import emit_block
+from strata.conversions.tprog_builder import emit_block, uniquify_loop_names
 from strata.diagnostics import CompileError
 from strata.dialects.graph import FUSED
 from strata.dialects.tprog import PRIM_FUNC, IterType
@@ -226,4 +226,5 @@ class ConvertGraphToTprogPass(Pass):
             with fn.location:
                 # Intermediate buffers are freed by upstream's buffer-deallocation-pipeline.
                 func.ReturnOp([])
+        uniquify_loop_names(prim.operation)
         fn.erase()

@@ -21,18 +21,23 @@ def terminate(block: ir.Block) -> None:
 
 
 def loop_nest(
-    names: Sequence[str], extents: Sequence[int], steps: Sequence[int] | None = None
+    names: Sequence[str],
+    extents: Sequence[int],
+    steps: Sequence[int] | None = None,
+    starts: Sequence[int] | None = None,
 ) -> tuple[list[ir.Value], ir.InsertionPoint]:
-    """Emit perfectly nested `scf.for` loops at the current insertion point; return the
-    induction variables and an insertion point inside the innermost loop."""
+    """Emit perfectly nested `scf.for` loops (from `starts`, default 0, to `extents`) at the
+    current insertion point; return the induction variables and an insertion point inside the
+    innermost loop."""
     ivs: list[ir.Value] = []
     steps = steps or [1] * len(extents)
+    starts = starts or [0] * len(extents)
     # Bounds are made in front of the nest, one constant per distinct value.
-    consts = {v: index_constant(v) for v in sorted({0, *extents, *steps})}
+    consts = {v: index_constant(v) for v in sorted({*starts, *extents, *steps})}
     ip = ir.InsertionPoint.current
-    for name, extent, step in zip(names, extents, steps):
+    for name, start, extent, step in zip(names, starts, extents, steps):
         with ip:
-            loop = scf.ForOp(consts[0], consts[extent], consts[step])
+            loop = scf.ForOp(consts[start], consts[extent], consts[step])
             loop.attributes[LOOP_NAME] = ir.StringAttr.get(name)
         with ir.InsertionPoint(loop.body):
             scf.YieldOp([])
@@ -63,3 +68,17 @@ def emit_block(
                 build(list(region_block.arguments))
         terminate(region_block)
     return block
+
+
+def uniquify_loop_names(fn: ir.Operation) -> None:
+    """Rename loops so that names are unique in `fn` (schedules find loops by name): a repeated
+    `i0` becomes `i0_1`, `i0_2`, ..."""
+    from strata.irutil import unique_symbol, walk
+
+    taken: set[str] = set()
+    for op in walk(fn):
+        if op.name == "scf.for" and LOOP_NAME in op.attributes:
+            name = ir.StringAttr(op.attributes[LOOP_NAME]).value
+            unique = unique_symbol(name, taken)
+            if unique != name:
+                op.attributes[LOOP_NAME] = ir.StringAttr.get(unique)

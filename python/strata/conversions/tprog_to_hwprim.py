@@ -21,6 +21,7 @@ from strata.passes import Pass
 from strata.transforms.tprog.nest import LOOP_KIND
 
 PARALLEL_MIN_MACS = 1 << 20  # below this, starting threads costs more than it saves
+PACK_MIN_ROWS = 64  # pack rhs panels when this many lhs rows reuse each of them
 MAX_ROWS = 8  # accumulator rows; 8 rows x 2 vectors fit the 16 (AVX2) or 32 (AVX-512) registers
 
 
@@ -124,24 +125,25 @@ def _enclosing_loops(op: ir.Operation, ivs: list[ir.Value]) -> list[ir.Operation
     return loops
 
 
-def _tile(extent: int, preferred: list[int]) -> int:
-    for size in preferred:
-        if 0 < size <= extent and extent % size == 0:
-            return size
-    return extent
+def _split_extent(extent: int, tile: int) -> list[tuple[int, int, int]]:
+    """(start, end, tile) pieces covering [0, extent): full tiles, then one remainder tile."""
+    main = extent - extent % tile
+    pieces = [(0, main, tile)] if main else []
+    if extent % tile:
+        pieces.append((main, extent, extent % tile))
+    return pieces
 
 
 def tensorize(match: MatmulMatch, vector_width: int) -> None:
     m, n = match.out.type.shape
     k = match.lhs.type.shape[1]
-    rows = _tile(m, list(range(MAX_ROWS, 0, -1)))
-    # Two vectors per row where they divide N, one otherwise; a row that is shorter than two
-    # vectors is taken whole (the last vector is partial).
-    cols = _tile(n, [2 * vector_width, vector_width]) if n > 2 * vector_width else n
-    if n % cols:
-        return
+    # Up to MAX_ROWS accumulator rows of two vectors each; the last row tile and column tile
+    # take what remains (a partial vector where a row is not a multiple of the width).
+    rows = min(m, MAX_ROWS)
+    cols = min(n, 2 * vector_width)
     outer = match.loops[0]
     name = match.block.block_name
+    parallel = m * n * k >= PARALLEL_MIN_MACS and n // cols >= 2
     with ir.InsertionPoint(outer), outer.location:
         element = match.out.type.element_type
 
@@ -151,25 +153,50 @@ def tensorize(match: MatmulMatch, vector_width: int) -> None:
         emit_block(f"{name}_init", ["i", "j"], [m, n], [IterType.SPATIAL] * 2, init)
         # Column panels outside: one K x NR panel of rhs stays in cache while every row tile
         # of lhs streams past it. Independent panels run on parallel threads when big enough.
-        (jo, io), ip = loop_nest(["j", "i"], [n, m], steps=[cols, rows])
-        if m * n * k >= PARALLEL_MIN_MACS and n // cols >= 2:
-            jo.owner.owner.attributes[LOOP_KIND] = ir.StringAttr.get("parallel")
-        with ip:
-            a = memref.subview(
-                match.lhs, [io, 0], [rows, k], [1, 1], result_type=_tile_type(match.lhs, rows, k)
-            )
-            b = memref.subview(
-                match.rhs, [0, jo], [k, cols], [1, 1], result_type=_tile_type(match.rhs, k, cols)
-            )
-            c = memref.subview(
-                match.out,
-                [io, jo],
-                [rows, cols],
-                [1, 1],
-                result_type=_tile_type(match.out, rows, cols),
-            )
-            FmaMicrokernelOp(a, b, c, vector_width=vector_width)
+        for j_start, j_end, nr in _split_extent(n, cols):
+            (jo,), ip = loop_nest(["j"], [j_end], steps=[nr], starts=[j_start])
+            if parallel and (j_end - j_start) // nr >= 2:
+                jo.owner.owner.attributes[LOOP_KIND] = ir.StringAttr.get("parallel")
+            with ip:
+                b = memref.subview(
+                    match.rhs, [0, jo], [k, nr], [1, 1], result_type=_tile_type(match.rhs, k, nr)
+                )
+                if m >= PACK_MIN_ROWS and n > nr:
+                    b = _pack(b, f"{name}_pack_rhs")
+                for i_start, i_end, mr in _split_extent(m, rows):
+                    (io,), inner = loop_nest(["i"], [i_end], steps=[mr], starts=[i_start])
+                    with inner:
+                        a = memref.subview(
+                            match.lhs,
+                            [io, 0],
+                            [mr, k],
+                            [1, 1],
+                            result_type=_tile_type(match.lhs, mr, k),
+                        )
+                        c = memref.subview(
+                            match.out,
+                            [io, jo],
+                            [mr, nr],
+                            [1, 1],
+                            result_type=_tile_type(match.out, mr, nr),
+                        )
+                        FmaMicrokernelOp(a, b, c, vector_width=vector_width)
     outer.erase()
+
+
+def _pack(panel: ir.Value, block_name: str) -> ir.Value:
+    """Copy a strided K x NR panel into a contiguous buffer (TensorIR's cache_read): the
+    micro-kernel then walks one page instead of K of them."""
+    rows, cols = panel.type.shape
+    packed = memref.AllocOp(ir.MemRefType.get([rows, cols], panel.type.element_type), [], []).result
+
+    def copy(v: list[ir.Value]) -> None:
+        memref.StoreOp(memref.LoadOp(panel, v).result, packed, v)
+
+    block = emit_block(block_name, ["kp", "jp"], [rows, cols], [IterType.SPATIAL] * 2, copy)
+    inner = block.operation.parent
+    inner.attributes[LOOP_KIND] = ir.StringAttr.get("vectorized")
+    return packed
 
 
 def _tile_type(source: ir.Value, rows: int, cols: int) -> ir.MemRefType:

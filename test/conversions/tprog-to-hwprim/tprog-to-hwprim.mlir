@@ -9,13 +9,13 @@
 // CHECK: "tprog.block"
 // CHECK: memref.store %{{.*}}, %[[C]]
 // CHECK: {dom = array<i64: 16, 32>, iter_types = ["spatial", "spatial"], name = "matmul_init"}
-// CHECK: %[[C8:.*]] = arith.constant 8 : index
-// CHECK: %[[C16:.*]] = arith.constant 16 : index
 // CHECK: %[[C32:.*]] = arith.constant 32 : index
 // CHECK: scf.for %[[JO:.*]] = %{{.*}} to %[[C32]] step %[[C32]]
+// CHECK: %[[TB:.*]] = memref.subview %[[B]][0, %[[JO]]] [64, 32] [1, 1]
+// CHECK: %[[C8:.*]] = arith.constant 8 : index
+// CHECK: %[[C16:.*]] = arith.constant 16 : index
 // CHECK: scf.for %[[IO:.*]] = %{{.*}} to %[[C16]] step %[[C8]]
 // CHECK: %[[TA:.*]] = memref.subview %[[A]][%[[IO]], 0] [8, 64] [1, 1] : memref<16x64xf32> to memref<8x64xf32, strided<[64, 1], offset: ?>>
-// CHECK: %[[TB:.*]] = memref.subview %[[B]][0, %[[JO]]] [64, 32] [1, 1]
 // CHECK: %[[TC:.*]] = memref.subview %[[C]][%[[IO]], %[[JO]]] [8, 32] [1, 1]
 // CHECK: "hwprim.fma_microkernel"(%[[TA]], %[[TB]], %[[TC]]) {vector_width = 16 : i64}
 // CHECK-NOT: "tprog.block"
@@ -96,7 +96,7 @@ func.func private @add(%arg0: memref<16x32xf32>, %arg1: memref<32xf32>, %arg2: m
 // AVX2-LABEL: func.func private @big
 // CHECK: "hwprim.fma_microkernel"
 // CHECK: } {tprog.loop = "i"}
-// CHECK-NEXT: } {tprog.kind = "parallel", tprog.loop = "j"}
+// CHECK: } {tprog.kind = "parallel", tprog.loop = "j"}
 func.func private @big(%arg0: memref<128x128xf32>, %arg1: memref<128x128xf32>, %arg2: memref<128x128xf32>) attributes {tprog.prim_func} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -119,6 +119,46 @@ func.func private @big(%arg0: memref<128x128xf32>, %arg1: memref<128x128xf32>, %
           memref.store %4, %arg2[%arg6, %arg7] : memref<128x128xf32>
           omp.terminator
         }) {dom = array<i64: 128, 128, 128>, iter_types = ["spatial", "spatial", "reduction"], name = "matmul"} : (index, index, index) -> ()
+      } {tprog.loop = "k"}
+    } {tprog.loop = "j"}
+  } {tprog.loop = "i"}
+  return
+}
+
+// -----
+
+// Sizes that are not multiples of the tile get a remainder tile per dimension: 10 rows are
+// 8 + 2, 20 columns (8 lanes: tiles of 16) are 16 + 4.
+// AVX2-LABEL: func.func private @odd
+// AVX2: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// AVX2: "hwprim.fma_microkernel"{{.*}} : (memref<8x8xf32, {{.*}}>, memref<8x16xf32, {{.*}}>, memref<8x16xf32, {{.*}}>) -> ()
+// AVX2: "hwprim.fma_microkernel"{{.*}} : (memref<2x8xf32, {{.*}}>, memref<8x16xf32, {{.*}}>, memref<2x16xf32, {{.*}}>) -> ()
+// AVX2: "hwprim.fma_microkernel"{{.*}} : (memref<8x8xf32, {{.*}}>, memref<8x4xf32, {{.*}}>, memref<8x4xf32, {{.*}}>) -> ()
+// AVX2: "hwprim.fma_microkernel"{{.*}} : (memref<2x8xf32, {{.*}}>, memref<8x4xf32, {{.*}}>, memref<2x4xf32, {{.*}}>) -> ()
+func.func private @odd(%arg0: memref<10x8xf32>, %arg1: memref<8x20xf32>, %arg2: memref<10x20xf32>) attributes {tprog.prim_func} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c10 = arith.constant 10 : index
+  %c20 = arith.constant 20 : index
+  scf.for %arg3 = %c0 to %c10 step %c1 {
+    scf.for %arg4 = %c0 to %c20 step %c1 {
+      scf.for %arg5 = %c0 to %c8 step %c1 {
+        "tprog.block"(%arg3, %arg4, %arg5) ({
+        ^bb0(%arg6: index, %arg7: index, %arg8: index):
+          %cst = arith.constant 0.000000e+00 : f32
+          memref.store %cst, %arg2[%arg6, %arg7] : memref<10x20xf32>
+          omp.terminator
+        }, {
+        ^bb0(%arg6: index, %arg7: index, %arg8: index):
+          %0 = memref.load %arg0[%arg6, %arg8] : memref<10x8xf32>
+          %1 = memref.load %arg1[%arg8, %arg7] : memref<8x20xf32>
+          %2 = memref.load %arg2[%arg6, %arg7] : memref<10x20xf32>
+          %3 = arith.mulf %0, %1 : f32
+          %4 = arith.addf %2, %3 : f32
+          memref.store %4, %arg2[%arg6, %arg7] : memref<10x20xf32>
+          omp.terminator
+        }) {dom = array<i64: 10, 20, 8>, iter_types = ["spatial", "spatial", "reduction"], name = "matmul"} : (index, index, index) -> ()
       } {tprog.loop = "k"}
     } {tprog.loop = "j"}
   } {tprog.loop = "i"}

@@ -157,12 +157,18 @@ class Schedule:
         base = str(loop)
         names = self._unique_names(base, len(sizes), exclude=base)
         with Rebinding(self.fn) as rb, op.location:
+            # A parallel loop stays parallel outside; vectorized/unrolled stays on the inside.
+            kind = nest.loop_kind(op)
+            outer_kind = kind if kind == "parallel" else "serial"
+            inner_kind = kind if kind in ("vectorized", "unrolled") else "serial"
             with ir.InsertionPoint(op):
-                outer = nest.make_loop(self.fn, names[0], sizes[0], nest.loop_kind(op))
+                outer = nest.make_loop(self.fn, names[0], sizes[0], outer_kind)
             inner = outer
             for name, size in zip(names[1:], sizes[1:]):
                 with ir.InsertionPoint.at_block_terminator(inner.regions[0].blocks[0]):
                     inner = nest.make_loop(self.fn, name, size)
+            if inner_kind != "serial":
+                inner.attributes[LOOP_KIND] = ir.StringAttr.get(inner_kind)
             nest.move_body(op, inner)
             op.erase()
             expr = Expr.const(0)
@@ -245,9 +251,11 @@ class Schedule:
             )
         extents = [nest.loop_extent(c) for c in chain]
         name = "_".join(str(lp) for lp in loops) + "_fused"
+        kinds = {nest.loop_kind(c) for c in chain}
+        kind = kinds.pop() if len(kinds) == 1 else "serial"  # a kind all fused loops share
         with Rebinding(self.fn) as rb, chain[0].location:
             with ir.InsertionPoint(chain[0]):
-                fused = nest.make_loop(self.fn, name, math.prod(extents))
+                fused = nest.make_loop(self.fn, name, math.prod(extents), kind)
             nest.move_body(chain[-1], fused)
             chain[0].erase()
             f = Expr.var(name)

@@ -46,6 +46,8 @@ class Instruction:
 
 
 def _fmt(value: Any) -> str:
+    if isinstance(value, _Name):
+        return str(value)
     if isinstance(value, list):
         return "[" + ", ".join(_fmt(v) for v in value) + "]"
     name = getattr(value, "rv_name", None)
