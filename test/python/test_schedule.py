@@ -419,3 +419,51 @@ def test_several_prim_funcs_need_a_name():
     assert Schedule(mod, "relu").func_name == "relu"
     with pytest.raises(ScheduleError, match="no tensor program named 'conv'"):
         Schedule(mod, "conv")
+
+
+# --- inlining -----------------------------------------------------------------------------------
+
+
+def matmul_bias_relu(n: int, k: int, m: int):
+    b = strata.GraphBuilder("f")
+    x, w, bias = b.input((n, k)), b.input((k, m)), b.input((m,))
+    mod = b.finish(b.relu(b.add(b.matmul(x, w), bias)))
+    Pipeline.parse("graph-fuse-ops,convert-graph-to-tprog").run(mod)
+    return mod
+
+
+def test_reverse_compute_inline_chain(rng):
+    mod = matmul_bias_relu(40, 24, 36)
+    sch = Schedule(mod)
+    sch.reverse_compute_inline("relu")  # relu folds into add
+    assert 'name = "relu"' not in str(sch)
+    body = str(sch).split('name = "matmul"')[1]
+    assert "arith.maximumf" in body
+    x, w, c = (rng.standard_normal(s).astype(np.float32) for s in ((40, 24), (24, 36), (36,)))
+    np.testing.assert_allclose(
+        strata.compile(mod)(x, w, c), np.maximum(x @ w + c, 0), rtol=1e-5, atol=1e-5
+    )
+
+
+def test_compute_inline(rng):
+    mod = add_relu((8, 30), (30,), fuse=True)
+    sch = Schedule(mod)
+    sch.compute_inline("add")
+    text = str(sch)
+    assert 'name = "add"' not in text and "arith.addf" in text
+    x = rng.standard_normal((8, 30)).astype(np.float32)
+    y = rng.standard_normal(30).astype(np.float32)
+    np.testing.assert_allclose(strata.compile(mod)(x, y), np.maximum(x + y, 0), rtol=1e-6)
+    assert str(Trace.parse(str(sch.trace))) == str(sch.trace)
+
+
+def test_inline_preconditions():
+    sch = Schedule(matmul_bias_relu(16, 8, 16))
+    with pytest.raises(ScheduleError, match="compute_inline: block 'matmul' is a reduction"):
+        sch.compute_inline("matmul")
+    with pytest.raises(ScheduleError, match="block 'relu' writes a buffer that is not local"):
+        sch.compute_inline("relu")
+    with pytest.raises(
+        ScheduleError, match="reverse_compute_inline: block 'matmul' is a reduction"
+    ):
+        sch.reverse_compute_inline("matmul")

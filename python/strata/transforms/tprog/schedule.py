@@ -385,6 +385,22 @@ class Schedule:
         )
         return rv
 
+    @_primitive
+    def compute_inline(self, block: BlockRV | str) -> None:
+        """Inline elementwise block `block` into the blocks that read its result."""
+        from strata.transforms.tprog.inline import compute_inline
+
+        compute_inline(self.fn, self._block_op(block))
+        self._record("compute_inline", {"block": BlockRV(str(block))})
+
+    @_primitive
+    def reverse_compute_inline(self, block: BlockRV | str) -> None:
+        """Inline elementwise block `block` into the block that produces what it reads."""
+        from strata.transforms.tprog.inline import reverse_compute_inline
+
+        reverse_compute_inline(self.fn, self._block_op(block))
+        self._record("reverse_compute_inline", {"block": BlockRV(str(block))})
+
     # --- sampling -----------------------------------------------------------------------------
     @_primitive
     def sample_perfect_tile(

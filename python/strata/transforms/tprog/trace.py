@@ -158,6 +158,8 @@ _PARAMS = {
     "vectorize": ["loop"],
     "unroll": ["loop"],
     "decompose_reduction": ["block", "loop"],
+    "compute_inline": ["block"],
+    "reverse_compute_inline": ["block"],
     "sample_perfect_tile": ["loop", "n", "max_innermost_factor"],
 }
 
