@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo check check-lit check-python lint setup clean
+.PHONY: demo check check-lit check-python lint bench setup clean
 
 setup: $(VENV)/.installed
 
@@ -21,8 +21,8 @@ demo: setup
 check: lint check-lit check-python
 
 lint: setup
-	$(BIN)/ruff check python test/python
-	$(BIN)/ruff format --check python test/python
+	$(BIN)/ruff check python test/python bench
+	$(BIN)/ruff format --check python test/python bench
 	$(BIN)/mypy
 
 check-lit: setup
@@ -30,6 +30,11 @@ check-lit: setup
 
 check-python: setup
 	$(BIN)/pytest -q
+
+# Benchmarks (not part of check): Strata vs numpy, PyTorch eager, ONNX Runtime.
+bench: setup
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) build python/*.egg-info

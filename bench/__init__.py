@@ -1,0 +1,1 @@
+"""Strata's benchmark suite: `python -m bench` (speed lives here, never in timed tests)."""
