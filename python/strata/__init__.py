@@ -18,6 +18,7 @@ __all__ = [
     "parse_module",
     "lower_to_llvm",
     "set_num_threads",
+    "tune",
     "Schedule",
 ]
 
@@ -30,6 +31,7 @@ _LAZY = {
     "Pipeline": "strata.pipelines",
     "make_context": "strata.dialects",
     "set_num_threads": "strata.runtime.threads",
+    "tune": "strata.tuning.tuner",
     "Schedule": "strata.transforms.tprog.schedule",
 }
 

@@ -44,7 +44,10 @@ def compile(
 
     >>> cm = strata.compile(module)          # or IR text, or a path to a .mlir file
     >>> y = cm(x)                            # one public function; else cm["mlp"](x)
+    >>> cm = strata.compile(module, tuning_db="tuning.jsonl")   # replay `strata tune` results
     """
+    if options.get("tuning_db"):
+        options["tuning_db"] = str(options["tuning_db"])
     from mlir.execution_engine import ExecutionEngine
 
     from strata.libraries.registry import shared_libraries

@@ -176,6 +176,7 @@ PASSES: dict[str, str] = {
     "convert-tprog-to-hwprim": "strata.conversions.tprog_to_hwprim:ConvertTprogToHwprimPass",
     # tprog -> tprog
     "tprog-apply-schedule": "strata.transforms.tprog.apply_schedule:TprogApplySchedulePass",
+    "tprog-apply-tuning-db": "strata.transforms.tprog.apply_tuning_db:TprogApplyTuningDbPass",
     # func -> func
     "func-emit-c-interface": "strata.transforms.func.emit_c_interface:FuncEmitCInterfacePass",
     # custom dialects -> upstream dialects

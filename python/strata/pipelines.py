@@ -304,6 +304,10 @@ def _lower_to_llvm_options():
             },
         )
 
+        tuning_db: str = field(
+            default="", metadata={"help": "tuning database whose best schedules to apply"}
+        )
+
         def __post_init__(self) -> None:
             if self.vector_width not in (0, 4, 8, 16):
                 raise PipelineError(
@@ -335,6 +339,11 @@ class LowerToLLVMPipeline:
         if options.fuse:
             elements += make_element("graph-fuse-ops")
         elements += make_element("convert-graph-to-tprog")
+        if options.tuning_db:
+            elements += make_element(
+                "tprog-apply-tuning-db",
+                f"file={options.tuning_db} vector-width={options.vector_width}",
+            )
         elements += target.lower_tensor_programs(tensorize=options.tensorize)
         elements += target.lower_to_llvm()
         return elements

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from mlir import ir
 from mlir.dialects import memref
 
-from strata.conversions.tprog_builder import emit_block, loop_nest
+from strata.conversions.tprog_builder import emit_block, loop_nest, uniquify_loop_names
 from strata.dialects.hwprim import FmaMicrokernelOp
 from strata.dialects.tprog import BlockOp, IterType
 from strata.irutil import float_constant, walk
@@ -134,16 +134,43 @@ def _split_extent(extent: int, tile: int) -> list[tuple[int, int, int]]:
     return pieces
 
 
-def tensorize(match: MatmulMatch, vector_width: int) -> None:
+@dataclass(frozen=True)
+class TileConfig:
+    """The decisions of a tensorized matmul: the register tile (rows x cols of the accumulator),
+    whether rhs panels are packed, and whether column panels run on parallel threads."""
+
+    rows: int
+    cols: int
+    pack: bool
+    parallel: bool
+
+
+def default_config(match: MatmulMatch, vector_width: int) -> TileConfig:
+    """Up to MAX_ROWS accumulator rows of two vectors each; packing when 64+ rows reuse a panel;
+    threads above PARALLEL_MIN_MACS."""
     m, n = match.out.type.shape
     k = match.lhs.type.shape[1]
-    # Up to MAX_ROWS accumulator rows of two vectors each; the last row tile and column tile
-    # take what remains (a partial vector where a row is not a multiple of the width).
-    rows = min(m, MAX_ROWS)
-    cols = min(n, 2 * vector_width)
+    rows, cols = min(m, MAX_ROWS), min(n, 2 * vector_width)
+    return TileConfig(
+        rows,
+        cols,
+        m >= PACK_MIN_ROWS and n > cols,
+        m * n * k >= PARALLEL_MIN_MACS and n // cols >= 2,
+    )
+
+
+def tensorize(match: MatmulMatch, vector_width: int, config: TileConfig | None = None) -> None:
+    """Replace the matched block and its loops by micro-kernel tiles (the last row tile and
+    column tile take what remains: a partial vector where a row is not a multiple of the width)."""
+    m, n = match.out.type.shape
+    k = match.lhs.type.shape[1]
+    config = config or default_config(match, vector_width)
+    rows, cols, parallel = min(m, config.rows), min(n, config.cols), config.parallel
     outer = match.loops[0]
+    fn = outer.parent
+    while fn.name != "func.func":
+        fn = fn.parent
     name = match.block.block_name
-    parallel = m * n * k >= PARALLEL_MIN_MACS and n // cols >= 2
     with ir.InsertionPoint(outer), outer.location:
         element = match.out.type.element_type
 
@@ -161,7 +188,7 @@ def tensorize(match: MatmulMatch, vector_width: int) -> None:
                 b = memref.subview(
                     match.rhs, [0, jo], [k, nr], [1, 1], result_type=_tile_type(match.rhs, k, nr)
                 )
-                if m >= PACK_MIN_ROWS and n > nr:
+                if config.pack:
                     b = _pack(b, f"{name}_pack_rhs")
                 for i_start, i_end, mr in _split_extent(m, rows):
                     (io,), inner = loop_nest(["i"], [i_end], steps=[mr], starts=[i_start])
@@ -182,6 +209,7 @@ def tensorize(match: MatmulMatch, vector_width: int) -> None:
                         )
                         FmaMicrokernelOp(a, b, c, vector_width=vector_width)
     outer.erase()
+    uniquify_loop_names(fn)
 
 
 def _pack(panel: ir.Value, block_name: str) -> ir.Value:

@@ -19,6 +19,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="lower the MLC MLP level by level and run it on CPU")
     demo.add_argument("--batch", type=int, default=1, help="batch size (default 1)")
     demo.add_argument("--lines", type=int, default=14, help="IR lines shown per level")
+    tune = sub.add_parser("tune", help="tune the tensor programs of a graph-level .mlir file")
+    tune.add_argument("input", help="a .mlir file at the graph level")
+    tune.add_argument("--db", required=True, help="tuning database to append to (JSON lines)")
+    tune.add_argument("--trials", type=int, default=32, help="schedules measured per program")
+    tune.add_argument("--seed", type=int, default=0)
+    tune.add_argument("--time-budget", type=float, default=None, metavar="SECONDS")
     comp = sub.add_parser("compile", help="lower a graph-level .mlir file to the LLVM dialect")
     comp.add_argument("input", help="a .mlir file at the graph level")
     comp.add_argument("-o", dest="output", default="-", help="output file (default: stdout)")
@@ -35,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.batch < 1:
                 return fail("strata", f"--batch must be at least 1, got {args.batch}")
             return 0 if run_demo(batch=args.batch, lines=args.lines) else 1
+        if args.command == "tune":
+            return tune_file(args)
         return compile_file(args)
     except Exception as e:  # noqa: BLE001 - the one place that turns crashes into messages
         from strata.diagnostics import CompileError
@@ -45,6 +53,31 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug or os.environ.get("STRATA_DEBUG") == "1":
             traceback.print_exc()
         return fail("strata", f"internal error: {type(e).__name__}: {e} (rerun with --debug)")
+
+
+def tune_file(args: argparse.Namespace) -> int:
+    from strata.compiler import parse_module
+    from strata.tools.common import read_input
+    from strata.tuning.tuner import tune
+
+    if args.trials < 1:
+        return fail("strata", f"--trials must be at least 1, got {args.trials}")
+    try:
+        text, name = read_input(args.input)
+    except OSError as e:
+        return fail("strata", f"cannot open input file '{args.input}': {e.strerror}")
+    module = parse_module(text, source_name=name)
+    results = tune(
+        module, database=args.db, trials=args.trials, seed=args.seed, time_budget_s=args.time_budget
+    )
+    if not results:
+        print("nothing to tune: no matmul tensor program in the module")
+    for func, (default, best) in results.items():
+        print(
+            f"{func:<32} default {default:9.1f} us   tuned {best:9.1f} us   ({default / best:.2f}x)"
+        )
+    print(f"database: {args.db}")
+    return 0
 
 
 def compile_file(args: argparse.Namespace) -> int:

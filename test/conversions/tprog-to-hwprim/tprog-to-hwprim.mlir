@@ -95,8 +95,8 @@ func.func private @add(%arg0: memref<16x32xf32>, %arg1: memref<32xf32>, %arg2: m
 // CHECK-LABEL: func.func private @big
 // AVX2-LABEL: func.func private @big
 // CHECK: "hwprim.fma_microkernel"
-// CHECK: } {tprog.loop = "i"}
-// CHECK: } {tprog.kind = "parallel", tprog.loop = "j"}
+// CHECK: } {tprog.loop = "i_1"}
+// CHECK: } {tprog.kind = "parallel", tprog.loop = "j_1"}
 func.func private @big(%arg0: memref<128x128xf32>, %arg1: memref<128x128xf32>, %arg2: memref<128x128xf32>) attributes {tprog.prim_func} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index

@@ -401,7 +401,69 @@ class Schedule:
         reverse_compute_inline(self.fn, self._block_op(block))
         self._record("reverse_compute_inline", {"block": BlockRV(str(block))})
 
+    @_primitive
+    def tensorize(
+        self,
+        block: BlockRV | str,
+        *,
+        rows: int,
+        cols: int,
+        pack: bool | int = False,
+        parallel: bool | int = False,
+        vector_width: int = 0,
+    ) -> None:
+        """Tensorize matmul block `block` (under its own i, j, k loops) into
+        `hwprim.fma_microkernel` tiles of `rows` x `cols` accumulators; `pack` copies rhs
+        panels into contiguous buffers, `parallel` runs column panels on threads."""
+        from strata.conversions.tprog_to_hwprim import TileConfig, match_matmul
+        from strata.conversions.tprog_to_hwprim import tensorize as tensorize_matmul
+        from strata.targets import get_target
+
+        op = self._block_op(block)
+        match = match_matmul(op)
+        if match is None:
+            raise ScheduleError(
+                f"tensorize: block '{block}' is not C[i, j] += A[i, k] * B[k, j] on f32 with a "
+                "zero init under its own three loops, which fma_microkernel implements"
+            )
+        if rows < 1 or cols < 1:
+            raise ScheduleError(f"tensorize: tile {rows} x {cols} of block '{block}' is empty")
+        width = vector_width or get_target("cpu").vector_width
+        tensorize_matmul(match, width, TileConfig(int(rows), int(cols), bool(pack), bool(parallel)))
+        inputs = {"block": BlockRV(str(block)), "rows": rows, "cols": cols, "pack": pack}
+        inputs["parallel"] = parallel
+        if vector_width:
+            inputs["vector_width"] = vector_width
+        self._record("tensorize", inputs)
+
     # --- sampling -----------------------------------------------------------------------------
+    @_primitive
+    def sample_categorical(
+        self, candidates: Sequence[int], decision: Sequence[int] | None = None
+    ) -> IntRV:
+        """One of `candidates` (uniformly, with the schedule's seed; or the given decision, an
+        index into the candidates)."""
+        if not candidates:
+            raise ScheduleError("sample_categorical: no candidates")
+        if decision is not None:
+            if len(decision) != 1 or not 0 <= decision[0] < len(candidates):
+                raise ScheduleError(
+                    f"sample_categorical: decision {list(decision)} is not an index into "
+                    f"{len(candidates)} candidates"
+                )
+            index = decision[0]
+        else:
+            index = self._rng.randrange(len(candidates))
+        rv = IntRV(candidates[index])
+        self._counter += 1
+        rv.rv_name = f"v{self._counter}"
+        self.trace.append(
+            Instruction(
+                "sample_categorical", {"candidates": list(candidates)}, [rv.rv_name], [index]
+            )
+        )
+        return rv
+
     @_primitive
     def sample_perfect_tile(
         self,

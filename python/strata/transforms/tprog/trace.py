@@ -40,7 +40,7 @@ class Instruction:
         if self.decision is not None:
             args.append(f"decision={self.decision}")
         call = f"sch.{self.kind}({', '.join(args)})"
-        if self.kind == "sample_perfect_tile":
+        if self.kind.startswith("sample_"):
             return f"{', '.join(self.outputs)} = {call}"
         return f"{call}  # -> {', '.join(self.outputs)}" if self.outputs else call
 
@@ -117,10 +117,12 @@ class Trace:
         def resolve(value: Any) -> Any:
             if isinstance(value, list):
                 return [resolve(v) for v in value]
-            if isinstance(value, _Name):
-                if value.id not in env:
-                    raise TraceError(f"'{value.id}' is used before it is sampled")
-                return env[value.id]
+            # a sampled variable: by name when parsed, an IntRV when recorded in this process
+            name = value.id if isinstance(value, _Name) else getattr(value, "rv_name", None)
+            if name is not None:
+                if name not in env:
+                    raise TraceError(f"'{name}' is used before it is sampled")
+                return env[name]
             return value
 
         def step(ins: Instruction) -> None:
@@ -128,13 +130,15 @@ class Trace:
             inputs = {k: resolve(v) for k, v in ins.inputs.items()}
             if ins.kind in ("reorder", "fuse"):
                 result = method(*inputs["loops"])
-            elif ins.kind == "sample_perfect_tile":
+            elif ins.kind.startswith("sample_"):
                 result = method(**inputs, decision=ins.decision)
             else:
                 result = method(**inputs)
             if ins.kind == "sample_perfect_tile":
                 for name, value in zip(ins.outputs, result):
                     env[name] = value
+            elif ins.kind == "sample_categorical":
+                env[ins.outputs[0]] = result
 
         for ins in self.instructions:
             yield ins, (lambda ins=ins: step(ins))
@@ -161,6 +165,8 @@ _PARAMS = {
     "compute_inline": ["block"],
     "reverse_compute_inline": ["block"],
     "sample_perfect_tile": ["loop", "n", "max_innermost_factor"],
+    "sample_categorical": ["candidates"],
+    "tensorize": ["block", "rows", "cols", "pack", "parallel", "vector_width"],
 }
 
 

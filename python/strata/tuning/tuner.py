@@ -1,0 +1,186 @@
+"""The tuner: random search, then an evolutionary step that changes one decision of the best
+schedules, each candidate compiled and timed on the JIT (warm-up, then the median of repeated
+calls). Sampling is seeded; which candidates become parents depends on their measured times."""
+
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from mlir import ir
+
+from strata.irutil import functions, symbol_name
+from strata.transforms.tprog.trace import Trace
+from strata.tuning.database import Database, Record, workload_key
+from strata.tuning.space import default_decisions, sketch, tunable_blocks
+
+
+@dataclass
+class Candidate:
+    decisions: list[list[int]]
+    trace: str
+    latency_us: float
+
+
+def _standalone(fn: ir.Operation) -> ir.Module:
+    """A module holding only `fn`, made public (tensor programs call nothing else)."""
+    text = fn.get_asm(enable_debug_info=True).replace(" private @", " @", 1)
+    text = text.replace('sym_visibility = "private"', "")
+    return ir.Module.parse(f"module {{\n{text}\n}}", context=fn.context)
+
+
+def measure(fn_module: ir.Module, name: str, *, repeats: int = 20) -> float:
+    """Median microseconds of one call of `name` in a tprog-level module on random buffers."""
+    from mlir.execution_engine import ExecutionEngine
+
+    from strata.pipelines import Pipeline
+    from strata.runtime.compiled import CompiledFunction, Signature, TensorSpec
+    from strata.targets import get_target
+
+    target = get_target("cpu")
+    fn = next(f for f in functions(fn_module.operation) if symbol_name(f) == name)
+    ftype = ir.TypeAttr(fn.attributes["function_type"]).value
+    specs = tuple(TensorSpec.from_type(t) for t in ftype.inputs)
+    Pipeline(target.lower_tensor_programs(tensorize=True) + target.lower_to_llvm()).run(fn_module)
+    libs = target.runtime_libraries(fn_module.operation)
+    engine = ExecutionEngine(fn_module, opt_level=3, shared_libs=libs)
+    call = CompiledFunction(engine, Signature(name, specs, ()))
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s.shape).astype(s.dtype) for s in specs]
+    for _ in range(3):
+        call(*arrays)
+    times: list[float] = []
+    deadline = time.perf_counter() + 0.2
+    while len(times) < repeats or (time.perf_counter() < deadline and len(times) < 10 * repeats):
+        start = time.perf_counter()
+        call(*arrays)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e6
+
+
+def _progress(label: str, done: int, total: int, best: float) -> None:
+    """A progress bar on a terminal; one line per finished program otherwise."""
+    if not sys.stderr.isatty():
+        if done == total:
+            sys.stderr.write(f"{label}: {total} schedules measured, best {best:.1f} us\n")
+        return
+    width = 24
+    filled = width * done // max(total, 1)
+    bar = "#" * filled + "-" * (width - filled)
+    sys.stderr.write(f"\r{label:<28} [{bar}] {done}/{total}  best {best:9.1f} us")
+    sys.stderr.flush()
+    if done == total:
+        sys.stderr.write("\n")
+
+
+def _run_decisions(
+    fn: ir.Operation, name: str, decisions: list[list[int]] | None, seed: int, vw: int
+):
+    """Apply the sketch with `decisions` (or fresh samples) to a copy: (module, trace)."""
+    from strata.transforms.tprog.schedule import Schedule
+
+    module = _standalone(fn)
+    sch = Schedule(module, name, seed=seed)
+    if decisions is None:
+        sketch(sch, vw)
+    else:
+        trace = _decided_trace(name, decisions, vw, module)
+        trace.apply(sch)
+    return module, sch.trace
+
+
+def _decided_trace(name: str, decisions: list[list[int]], vw: int, module) -> Trace:
+    from strata.transforms.tprog.schedule import Schedule
+
+    probe = Schedule(_standalone_copy(module), name)
+    sketch(probe, vw)  # the structure of the sketch; decisions replaced below
+    samples = [ins for ins in probe.trace.instructions if ins.kind.startswith("sample_")]
+    for ins, decision in zip(samples, decisions):
+        ins.decision = decision
+    return probe.trace
+
+
+def _standalone_copy(module: ir.Module) -> ir.Module:
+    return ir.Module.parse(module.operation.get_asm(enable_debug_info=True), context=module.context)
+
+
+def _decisions(trace: Trace) -> list[list[int]]:
+    return [
+        list(ins.decision or []) for ins in trace.instructions if ins.kind.startswith("sample_")
+    ]
+
+
+def tune(
+    module: ir.Module | ir.Operation,
+    *,
+    database: str | Path,
+    trials: int = 32,
+    seed: int = 0,
+    time_budget_s: float | None = None,
+    progress: bool = True,
+) -> dict[str, tuple[float, float]]:
+    """Tune every tensor program of a `graph` or `tprog` module; return, per function, the
+    default schedule's and the best schedule's latency in microseconds. The first trial of each
+    program is its default schedule."""
+    from strata.pipelines import Pipeline
+    from strata.targets import get_target
+
+    vw = get_target("cpu").vector_width
+    target_key = f"cpu/{vw}"
+    work = ir.Module.parse(module.operation.get_asm(enable_debug_info=True), context=module.context)
+    Pipeline.parse("graph-verify,graph-fuse-ops,convert-graph-to-tprog").run(work)
+    db = Database(database)
+    rng = random.Random(seed)
+    results: dict[str, tuple[float, float]] = {}
+    deadline = None if time_budget_s is None else time.perf_counter() + time_budget_s
+    for fn in functions(work.operation):
+        if "tprog.prim_func" not in fn.attributes:
+            continue
+        name = symbol_name(fn)
+        from strata.transforms.tprog.schedule import Schedule
+
+        if not tunable_blocks(Schedule(_standalone(fn), name)):
+            continue
+        key = workload_key(fn)
+        candidates: list[Candidate] = []
+        n_random = max(1, trials // 2)
+        for trial in range(trials):
+            if deadline is not None and time.perf_counter() > deadline:
+                break
+            if trial == 0:  # the default schedule, as a trace
+                decisions = default_decisions(Schedule(_standalone(fn), name), vw)
+            elif trial <= n_random:
+                decisions = None
+            else:  # evolutionary step: change one decision of one of the best schedules
+                parents = sorted(candidates, key=lambda c: c.latency_us)[:4]
+                parent = rng.choice(parents)
+                decisions = [list(d) for d in parent.decisions]
+                slot = rng.randrange(len(decisions))
+                decisions[slot] = [rng.randrange(_arity(fn, name, vw, slot))]
+            candidate_module, trace = _run_decisions(
+                fn, name, decisions, rng.randrange(1 << 30), vw
+            )
+            latency = measure(candidate_module, name)
+            candidates.append(Candidate(_decisions(trace), str(trace), latency))
+            db.add(Record(key, name, target_key, latency, str(trace)))
+            if progress:
+                best = min(c.latency_us for c in candidates)
+                _progress(name, trial + 1, trials, best)
+        if candidates:
+            results[name] = (candidates[0].latency_us, min(c.latency_us for c in candidates))
+    return results
+
+
+def _arity(fn: ir.Operation, name: str, vw: int, slot: int) -> int:
+    """How many candidates decision `slot` of the sketch chooses among."""
+    from strata.transforms.tprog.schedule import Schedule
+
+    probe = Schedule(_standalone(fn), name)
+    sketch(probe, vw)
+    samples = [ins for ins in probe.trace.instructions if ins.kind == "sample_categorical"]
+    return len(samples[slot].inputs["candidates"])
