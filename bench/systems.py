@@ -44,6 +44,23 @@ def prepare_strata(model: Model, threads: int, *, use_libcall: bool = False):
     return compiled, time.perf_counter() - start
 
 
+def prepare_strata_tuned(model: Model, threads: int, *, trials: int = 16):
+    """Tune (seeded, `trials` schedules per tensor program) into a fresh database, then compile
+    with it; the compile time reported includes tuning."""
+    import tempfile
+
+    import strata
+    from strata.tuning.tuner import tune
+
+    start = time.perf_counter()
+    module = _graph(model)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = f"{tmp}/tuning.jsonl"
+        tune(module, database=db, trials=trials, seed=0, progress=False)
+        compiled = strata.compile(module, tuning_db=db)
+    return compiled, time.perf_counter() - start
+
+
 def prepare_numpy(model: Model, threads: int):
     if model["kind"] == "matmul":
         return (lambda a, b: a @ b), 0.0
@@ -129,6 +146,7 @@ def prepare_onnxruntime(model: Model, threads: int):
 
 SYSTEMS: dict[str, Callable] = {
     "strata": prepare_strata,
+    "strata tuned": prepare_strata_tuned,
     "strata libcall": lambda m, t: prepare_strata(m, t, use_libcall=True),
     "numpy": prepare_numpy,
     "pytorch": prepare_torch,

@@ -33,8 +33,9 @@ def test_tune_then_compile_replays_best(tmp_path: Path, rng) -> None:
     default, best = results["fused_matmul_relu"]
     assert best <= default  # the default schedule is the first trial
     records = [json.loads(line) for line in db_path.read_text().splitlines()]
-    assert len(records) == 5
+    assert len(records) == 5 + 1  # every trial, then the re-measured winner
     assert all('sch.tensorize("matmul"' in r["trace"] for r in records)
+    assert [r["final"] for r in records] == [False] * 5 + [True]
 
     # The best record's tile is what compile applies.
     db = Database(db_path)
@@ -47,7 +48,7 @@ def test_tune_then_compile_replays_best(tmp_path: Path, rng) -> None:
 
     width = get_target("cpu").vector_width
     record = db.best(workload_key(fn.operation), f"cpu/{width}")
-    assert record is not None and record.latency_us == min(r["latency_us"] for r in records)
+    assert record is not None and record.final and record.trace == records[-1]["trace"]
     Pipeline.parse(f"tprog-apply-tuning-db{{file={db_path}}}").run(tprog)
     assert "hwprim.fma_microkernel" in str(tprog)
 
@@ -116,7 +117,7 @@ def test_strata_tune_cli(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "fused_matmul_relu" in done.stdout and "tuned" in done.stdout
-    assert len(db.read_text().splitlines()) == 2
+    assert len(db.read_text().splitlines()) == 2 + 1
     bad = subprocess.run(
         [str(tool), "tune", str(source), "--db", str(db), "--trials", "0"],
         capture_output=True,

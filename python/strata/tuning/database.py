@@ -31,6 +31,7 @@ class Record:
     target: str
     latency_us: float
     trace: str
+    final: bool = False  # the winner of a tuning run, re-measured against the other finalists
 
 
 class Database:
@@ -54,5 +55,8 @@ class Database:
             f.write(json.dumps(asdict(record)) + "\n")
 
     def best(self, workload: str, target: str) -> Record | None:
+        """The fastest final record (a single timing can be lucky; finals were re-measured),
+        else the fastest record."""
         matches = [r for r in self.records if r.workload == workload and r.target == target]
-        return min(matches, key=lambda r: r.latency_us) if matches else None
+        finals = [r for r in matches if r.final] or matches
+        return min(finals, key=lambda r: r.latency_us) if finals else None
