@@ -467,3 +467,80 @@ def test_inline_preconditions():
         ScheduleError, match="reverse_compute_inline: block 'matmul' is a reduction"
     ):
         sch.reverse_compute_inline("matmul")
+
+
+# --- compute_at, reverse_compute_at, cache_read, cache_write ------------------------------------
+
+
+@pytest.mark.parametrize("n,k,m,factor", [(64, 48, 32, 8), (20, 12, 16, 6), (37, 5, 9, 4)])
+def test_compute_at(n, k, m, factor, rng):
+    mod = matmul_relu(n, k, m)
+    sch = Schedule(mod)
+    i0, _ = sch.get_loops("relu")
+    outer, _ = sch.split(i0, [None, factor])
+    sch.compute_at("matmul", outer)
+    assert [str(loop) for loop in sch.get_loops("matmul")][0] == str(outer)
+    check_matmul(mod, n, k, m, rng)
+
+
+@pytest.mark.parametrize("n,k,m,factor", [(64, 48, 32, 8), (20, 12, 16, 6), (37, 5, 9, 4)])
+def test_reverse_compute_at(n, k, m, factor, rng):
+    mod = matmul_relu(n, k, m)
+    sch = Schedule(mod)
+    i, _, _ = sch.get_loops("matmul")
+    outer, _ = sch.split(i, [None, factor])
+    sch.reverse_compute_at("relu", outer)
+    assert [str(loop) for loop in sch.get_loops("relu")][0] == str(outer)
+    check_matmul(mod, n, k, m, rng)
+
+
+def test_compute_at_preconditions():
+    sch = Schedule(matmul_relu(16, 8, 16))
+    i0, _ = sch.get_loops("relu")
+    with pytest.raises(
+        ScheduleError, match="compute_at: no other block reads the result of block 'relu'"
+    ):
+        sch.compute_at("relu", "i")
+    i, _, _ = sch.get_loops("matmul")
+    with pytest.raises(
+        ScheduleError, match="block 'relu' reads the result of block 'matmul' outside"
+    ):
+        sch.compute_at("matmul", i)
+    with pytest.raises(ScheduleError, match="reverse_compute_at: block 'matmul' is a reduction"):
+        sch.reverse_compute_at("matmul", i0)
+
+
+@pytest.mark.parametrize("n,k,m", [(64, 48, 32), (37, 5, 9)])
+def test_cache_read_and_write(n, k, m, rng):
+    mod = matmul_relu(n, k, m)
+    sch = Schedule(mod)
+    read = sch.cache_read("matmul", 1)
+    write = sch.cache_write("matmul", 0)
+    assert str(read) == "matmul_read_cache_1" and str(write) == "matmul_write_cache_0"
+    text = str(sch)
+    assert 'name = "matmul_read_cache_1"' in text and 'name = "matmul_write_cache_0"' in text
+    assert str(Trace.parse(str(sch.trace))) == str(sch.trace)
+    check_matmul(mod, n, k, m, rng)
+
+
+def test_cache_read_then_compute_at(rng):
+    """The MLC pattern: cache a weight panel, then compute the copy under the loop that uses it."""
+    mod = matmul_relu(32, 16, 24)
+    sch = Schedule(mod)
+    cache = sch.cache_read("matmul", 1)
+    i, _, _ = sch.get_loops("matmul")
+    outer, _ = sch.split(i, [None, 8])
+    sch.compute_at(cache, outer)
+    check_matmul(mod, 32, 16, 24, rng)
+
+
+def test_cache_preconditions():
+    sch = Schedule(matmul_relu(16, 8, 16))
+    with pytest.raises(
+        ScheduleError, match="block 'matmul' reads 3 buffers; index 3 is out of range"
+    ):
+        sch.cache_read("matmul", 3)
+    with pytest.raises(
+        ScheduleError, match="block 'relu' writes 1 buffers; index 1 is out of range"
+    ):
+        sch.cache_write("relu", 1)

@@ -34,8 +34,12 @@ def _standalone(fn: ir.Operation) -> ir.Module:
     return ir.Module.parse(f"module {{\n{text}\n}}", context=fn.context)
 
 
-def measure(fn_module: ir.Module, name: str, *, repeats: int = 20) -> float:
-    """Median microseconds of one call of `name` in a tprog-level module on random buffers."""
+def measure(
+    fn_module: ir.Module, name: str, *, repeats: int = 20, give_up_us: float = float("inf")
+) -> float:
+    """Median microseconds of one call of `name` in a tprog-level module on random buffers,
+    between 3 and `repeats` calls within about 0.2 s. A schedule whose first call is slower
+    than `give_up_us` is not timed further (it returns that first time)."""
     from mlir.execution_engine import ExecutionEngine
 
     from strata.pipelines import Pipeline
@@ -52,11 +56,15 @@ def measure(fn_module: ir.Module, name: str, *, repeats: int = 20) -> float:
     call = CompiledFunction(engine, Signature(name, specs, ()))
     rng = np.random.default_rng(0)
     arrays = [rng.standard_normal(s.shape).astype(s.dtype) for s in specs]
-    for _ in range(3):
-        call(*arrays)
+    start = time.perf_counter()
+    call(*arrays)
+    first = (time.perf_counter() - start) * 1e6
+    if first > give_up_us:
+        return first
+    call(*arrays)
     times: list[float] = []
     deadline = time.perf_counter() + 0.2
-    while len(times) < repeats or (time.perf_counter() < deadline and len(times) < 10 * repeats):
+    while len(times) < 3 or (time.perf_counter() < deadline and len(times) < repeats):
         start = time.perf_counter()
         call(*arrays)
         times.append(time.perf_counter() - start)
@@ -165,7 +173,8 @@ def tune(
             candidate_module, trace = _run_decisions(
                 fn, name, decisions, rng.randrange(1 << 30), vw
             )
-            latency = measure(candidate_module, name)
+            best_so_far = min((c.latency_us for c in candidates), default=float("inf"))
+            latency = measure(candidate_module, name, give_up_us=4 * best_so_far)
             candidates.append(Candidate(_decisions(trace), str(trace), latency))
             db.add(Record(key, name, target_key, latency, str(trace)))
             if progress:

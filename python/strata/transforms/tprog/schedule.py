@@ -402,6 +402,56 @@ class Schedule:
         self._record("reverse_compute_inline", {"block": BlockRV(str(block))})
 
     @_primitive
+    def compute_at(self, block: BlockRV | str, loop: LoopRV | str) -> None:
+        """Compute producer `block` under `loop` of its consumers, only the region one
+        iteration of the loop reads."""
+        from strata.transforms.tprog.compute_at import compute_at
+
+        compute_at(self.fn, self._block_op(block), self._loop_op(loop))
+        self._record("compute_at", {"block": BlockRV(str(block)), "loop": LoopRV(str(loop))})
+
+    @_primitive
+    def reverse_compute_at(self, block: BlockRV | str, loop: LoopRV | str) -> None:
+        """Compute consumer `block` under `loop` of its producer, right after the region one
+        iteration of the loop writes."""
+        from strata.transforms.tprog.compute_at import reverse_compute_at
+
+        reverse_compute_at(self.fn, self._block_op(block), self._loop_op(loop))
+        self._record(
+            "reverse_compute_at", {"block": BlockRV(str(block)), "loop": LoopRV(str(loop))}
+        )
+
+    @_primitive
+    def cache_read(self, block: BlockRV | str, read_buffer_index: int) -> BlockRV:
+        """Read buffer `read_buffer_index` of `block` (in `BlockOp.reads` order) from a local
+        copy made by a new block in front of the block's loop nest."""
+        from strata.transforms.tprog.cache import cache_read
+
+        name = cache_read(self.fn, self._block_op(block), read_buffer_index)
+        rv = BlockRV(name)
+        self._record(
+            "cache_read",
+            {"block": BlockRV(str(block)), "read_buffer_index": read_buffer_index},
+            [rv],
+        )
+        return rv
+
+    @_primitive
+    def cache_write(self, block: BlockRV | str, write_buffer_index: int) -> BlockRV:
+        """Write buffer `write_buffer_index` of `block` into a local buffer, copied back by a
+        new block after the block's loop nest."""
+        from strata.transforms.tprog.cache import cache_write
+
+        name = cache_write(self.fn, self._block_op(block), write_buffer_index)
+        rv = BlockRV(name)
+        self._record(
+            "cache_write",
+            {"block": BlockRV(str(block)), "write_buffer_index": write_buffer_index},
+            [rv],
+        )
+        return rv
+
+    @_primitive
     def tensorize(
         self,
         block: BlockRV | str,

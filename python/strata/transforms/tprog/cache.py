@@ -1,0 +1,105 @@
+"""cache_read and cache_write: route a block's reads (or writes) of a buffer through a new local
+buffer, with a copy block in front of (or after) the block's loop nest (TensorIR's primitives)."""
+
+from __future__ import annotations
+
+from mlir import ir
+from mlir.dialects import memref
+
+from strata.conversions.tprog_builder import emit_block, uniquify_loop_names
+from strata.dialects.tprog import IterType
+from strata.irutil import walk
+from strata.transforms.tprog.nest import ScheduleError
+
+
+def _name(block: ir.Operation) -> str:
+    return ir.StringAttr(block.attributes["name"]).value
+
+
+def _top_nest(block: ir.Operation) -> ir.Operation:
+    """The outermost loop around `block` (or the block itself) at the function's top level."""
+    top = block
+    while top.parent is not None and top.parent.name != "func.func":
+        top = top.parent
+    return top
+
+
+def _accesses(block: ir.Operation, buffer: ir.Value, kinds: tuple[str, ...]) -> list[ir.Operation]:
+    found = []
+    for op in walk(block):
+        if op.name == "memref.load" and "load" in kinds and op.operands[0] == buffer:
+            found.append(op)
+        if op.name == "memref.store" and "store" in kinds and op.operands[1] == buffer:
+            found.append(op)
+    return found
+
+
+def _copy_block(name: str, src: ir.Value, dst: ir.Value) -> None:
+    shape = list(dst.type.shape)
+
+    def copy(v: list[ir.Value]) -> None:
+        memref.StoreOp(memref.LoadOp(src, v).result, dst, v)
+
+    emit_block(
+        name, [f"ax{d}" for d in range(len(shape))], shape, [IterType.SPATIAL] * len(shape), copy
+    )
+
+
+def _buffer(block: ir.Operation, index: int, what: str, kind: str) -> ir.Value:
+    view = block.opview
+    buffers = view.reads if kind == "read" else view.writes
+    if not 0 <= index < len(buffers):
+        raise ScheduleError(
+            f"{what}: block '{_name(block)}' {kind}s {len(buffers)} buffers; "
+            f"index {index} is out of range"
+        )
+    buffer = buffers[index]
+    if not isinstance(buffer.type, ir.MemRefType) or not buffer.type.has_static_shape:
+        raise ScheduleError(f"{what}: buffer {index} of block '{_name(block)}' has no static shape")
+    return buffer
+
+
+def cache_read(fn: ir.Operation, block: ir.Operation, index: int) -> str:
+    what = "cache_read"
+    buffer = _buffer(block, index, what, "read")
+    top = _top_nest(block)
+    name = f"{_name(block)}_read_cache_{index}"
+    with ir.InsertionPoint(top), block.location:
+        cache = memref.AllocOp(
+            ir.MemRefType.get(list(buffer.type.shape), buffer.type.element_type), [], []
+        ).result
+        _copy_block(name, buffer, cache)
+    for load in _accesses(block, buffer, ("load",)):
+        load.operands[0] = cache
+    uniquify_loop_names(fn)
+    return name
+
+
+def cache_write(fn: ir.Operation, block: ir.Operation, index: int) -> str:
+    what = "cache_write"
+    buffer = _buffer(block, index, what, "write")
+    top = _top_nest(block)
+    name = f"{_name(block)}_write_cache_{index}"
+    with ir.InsertionPoint(top), block.location:
+        cache = memref.AllocOp(
+            ir.MemRefType.get(list(buffer.type.shape), buffer.type.element_type), [], []
+        ).result
+    for access in _accesses(block, buffer, ("load", "store")):
+        position = 0 if access.name == "memref.load" else 1
+        access.operands[position] = cache
+    after = top.block.operations
+    following = None
+    found = False
+    for op in after:
+        if found:
+            following = op.operation
+            break
+        if op.operation == top:
+            found = True
+    with (
+        ir.InsertionPoint(following) if following is not None else ir.InsertionPoint(top.block),
+        block.location,
+    ):
+        _copy_block(name, cache, buffer)
+    uniquify_loop_names(fn)
+    return name
