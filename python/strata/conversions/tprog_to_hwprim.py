@@ -8,6 +8,7 @@ each one micro-kernel call on subviews. Blocks that do not match are left as the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from mlir import ir
@@ -38,7 +39,13 @@ class MatmulMatch:
     lhs: ir.Value
     rhs: ir.Value
     out: ir.Value
-    loops: list[ir.Operation]  # i, j, k from the outside in
+    loops: list[ir.Operation]  # batch loops, then i, j, k, from the outside in
+    lhs_batch: list[int | None]  # per batch dim of lhs: the batch variable it reads, or None (0)
+    rhs_batch: list[int | None]
+
+    @property
+    def batch(self) -> int:
+        return len(self.out.type.shape) - 2
 
 
 def _ops(block: ir.Block) -> list[ir.Operation]:
@@ -50,47 +57,89 @@ def _defining(value: ir.Value) -> ir.Operation | None:
     return owner.operation if isinstance(owner, (ir.Operation, ir.OpView)) else None
 
 
-def _is_load(value: ir.Value, indices: list[ir.Value]) -> ir.Value | None:
+def _is_zero_index(value: ir.Value) -> bool:
     op = _defining(value)
-    if op is None or op.name != "memref.load" or list(op.operands)[1:] != indices:
+    return (
+        op is not None
+        and op.name == "arith.constant"
+        and isinstance(op.results[0].type, ir.IndexType)
+        and ir.IntegerAttr(op.attributes["value"]).value == 0
+    )
+
+
+def _load(value: ir.Value) -> tuple[ir.Value, list[ir.Value]] | None:
+    op = _defining(value)
+    if op is None or op.name != "memref.load":
         return None
-    return op.operands[0]
+    return op.operands[0], list(op.operands)[1:]
+
+
+def _batch_map(indices: list[ir.Value], batch_vars: list[ir.Value]) -> list[int | None] | None:
+    """For each batch index of an operand: which batch variable it is, or None for a constant 0
+    (a broadcast dimension); None when it is anything else."""
+    mapping: list[int | None] = []
+    for index in indices:
+        if index in batch_vars:
+            mapping.append(batch_vars.index(index))
+        elif _is_zero_index(index):
+            mapping.append(None)
+        else:
+            return None
+    return mapping
 
 
 def match_matmul(op: ir.Operation) -> MatmulMatch | None:
+    """C[b.., i, j] += A[b.., i, k] * B[b.., k, j] on f32 with C = 0 as init (batch indices of A and
+    B may be broadcast), under its own loops; None when the block is anything else."""
     block = op.opview
-    if block.iter_types != [IterType.SPATIAL, IterType.SPATIAL, IterType.REDUCTION]:
+    types = block.iter_types
+    if len(types) < 3 or types[-1] != IterType.REDUCTION or IterType.REDUCTION in types[:-1]:
         return None
-    vi, vj, vk = block.body.arguments
-    body = _ops(block.body)
+    args = list(block.body.arguments)
+    nb = len(args) - 3
+    vb, vi, vj, vk = args[:nb], args[nb], args[nb + 1], args[nb + 2]
+    body = [
+        o
+        for o in _ops(block.body)
+        if not (o.name == "arith.constant" and _is_zero_index(o.results[0]))
+    ]
     if len(body) != 6 or body[-1].name != "memref.store":
         return None
     store = body[-1]
-    if list(store.operands)[2:] != [vi, vj]:
-        return None
     out = store.operands[1]
+    if list(store.operands)[2:] != [*vb, vi, vj]:
+        return None
     add = _defining(store.operands[0])
     if add is None or add.name != "arith.addf":
         return None
+    found = None
     for acc, prod in (tuple(add.operands), tuple(add.operands)[::-1]):
         mul = _defining(prod)
-        if _is_load(acc, [vi, vj]) != out or mul is None or mul.name != "arith.mulf":
+        if _load(acc) != (out, [*vb, vi, vj]) or mul is None or mul.name != "arith.mulf":
             continue
         for x, y in (tuple(mul.operands), tuple(mul.operands)[::-1]):
-            lhs, rhs = _is_load(x, [vi, vk]), _is_load(y, [vk, vj])
-            if lhs is not None and rhs is not None:
+            a, b = _load(x), _load(y)
+            if a is None or b is None or a[1][-2:] != [vi, vk] or b[1][-2:] != [vk, vj]:
+                continue
+            lhs_batch, rhs_batch = _batch_map(a[1][:-2], vb), _batch_map(b[1][:-2], vb)
+            if lhs_batch is not None and rhs_batch is not None:
+                found = (a[0], b[0], lhs_batch, rhs_batch)
                 break
-        else:
-            continue
-        break
-    else:
+        if found:
+            break
+    if found is None:
         return None
-    init = _ops(block.init)
-    ii, ij, _ = block.init.arguments
+    lhs, rhs, lhs_batch, rhs_batch = found
+    init = [
+        o
+        for o in _ops(block.init)
+        if not (o.name == "arith.constant" and _is_zero_index(o.results[0]))
+    ]
+    init_args = list(block.init.arguments)
     if (
         len(init) != 2
         or init[1].name != "memref.store"
-        or list(init[1].operands)[1:] != [out, ii, ij]
+        or list(init[1].operands)[1:] != [out, *init_args[: nb + 2]]
     ):
         return None
     zero = _defining(init[1].operands[0])
@@ -100,10 +149,12 @@ def match_matmul(op: ir.Operation) -> MatmulMatch | None:
         or float(ir.FloatAttr(zero.attributes["value"]).value) != 0.0
     ):
         return None
-    if any(str(v.type.element_type) != "f32" or len(v.type.shape) != 2 for v in (lhs, rhs, out)):
+    if any(str(v.type.element_type) != "f32" for v in (lhs, rhs, out)):
         return None
     loops = _enclosing_loops(op, block.iter_values)
-    return None if loops is None else MatmulMatch(block, lhs, rhs, out, loops)
+    if loops is None:
+        return None
+    return MatmulMatch(block, lhs, rhs, out, loops, lhs_batch, rhs_batch)
 
 
 def _enclosing_loops(op: ir.Operation, ivs: list[ir.Value]) -> list[ir.Operation] | None:
@@ -147,25 +198,26 @@ class TileConfig:
 
 def default_config(match: MatmulMatch, vector_width: int) -> TileConfig:
     """Up to MAX_ROWS accumulator rows of two vectors each; packing when 64+ rows reuse a panel;
-    threads above PARALLEL_MIN_MACS."""
-    m, n = match.out.type.shape
-    k = match.lhs.type.shape[1]
+    threads above PARALLEL_MIN_MACS (over batches when there are several, else over panels)."""
+    *batch, m, n = match.out.type.shape
+    k = match.lhs.type.shape[-1]
     rows, cols = min(m, MAX_ROWS), min(n, 2 * vector_width)
+    work = m * n * k * math.prod(batch)
+    split = (batch[0] if batch else 1) >= 2 or n // cols >= 2
     return TileConfig(
-        rows,
-        cols,
-        m >= PACK_MIN_ROWS and n > cols,
-        m * n * k >= PARALLEL_MIN_MACS and n // cols >= 2,
+        rows, cols, m >= PACK_MIN_ROWS and n > cols, work >= PARALLEL_MIN_MACS and split
     )
 
 
 def tensorize(match: MatmulMatch, vector_width: int, config: TileConfig | None = None) -> None:
     """Replace the matched block and its loops by micro-kernel tiles (the last row tile and
-    column tile take what remains: a partial vector where a row is not a multiple of the width)."""
-    m, n = match.out.type.shape
-    k = match.lhs.type.shape[1]
+    column tile take what remains: a partial vector where a row is not a multiple of the width).
+    Batch dimensions stay loops around the tiles; `parallel` runs the outermost batch loop on
+    threads when there is one, else the column panels."""
+    *batch, m, n = match.out.type.shape
+    k = match.lhs.type.shape[-1]
     config = config or default_config(match, vector_width)
-    rows, cols, parallel = min(m, config.rows), min(n, config.cols), config.parallel
+    rows, cols = min(m, config.rows), min(n, config.cols)
     outer = match.loops[0]
     fn = outer.parent
     while fn.name != "func.func":
@@ -177,39 +229,46 @@ def tensorize(match: MatmulMatch, vector_width: int, config: TileConfig | None =
         def init(v: list[ir.Value]) -> None:
             memref.StoreOp(float_constant(element, 0.0), match.out, v)
 
-        emit_block(f"{name}_init", ["i", "j"], [m, n], [IterType.SPATIAL] * 2, init)
+        batch_names = [f"b{d}" for d in range(len(batch))]
+        shape = [*batch, m, n]
+        emit_block(
+            f"{name}_init", [*batch_names, "i", "j"], shape, [IterType.SPATIAL] * len(shape), init
+        )
+        bvs, ip = loop_nest(batch_names, batch) if batch else ([], ir.InsertionPoint.current)
+        if batch and config.parallel and batch[0] >= 2:
+            bvs[0].owner.owner.attributes[LOOP_KIND] = ir.StringAttr.get("parallel")
+        parallel_panels = config.parallel and not (batch and batch[0] >= 2)
+
+        def batch_offsets(mapping: list[int | None]) -> list:
+            return [0 if p is None else bvs[p] for p in mapping]
+
+        lhs_off, rhs_off = batch_offsets(match.lhs_batch), batch_offsets(match.rhs_batch)
         # Column panels outside: one K x NR panel of rhs stays in cache while every row tile
         # of lhs streams past it. Independent panels run on parallel threads when big enough.
-        for j_start, j_end, nr in _split_extent(n, cols):
-            (jo,), ip = loop_nest(["j"], [j_end], steps=[nr], starts=[j_start])
-            if parallel and (j_end - j_start) // nr >= 2:
-                jo.owner.owner.attributes[LOOP_KIND] = ir.StringAttr.get("parallel")
-            with ip:
-                b = memref.subview(
-                    match.rhs, [0, jo], [k, nr], [1, 1], result_type=_tile_type(match.rhs, k, nr)
-                )
-                if config.pack:
-                    b = _pack(b, f"{name}_pack_rhs")
-                for i_start, i_end, mr in _split_extent(m, rows):
-                    (io,), inner = loop_nest(["i"], [i_end], steps=[mr], starts=[i_start])
-                    with inner:
-                        a = memref.subview(
-                            match.lhs,
-                            [io, 0],
-                            [mr, k],
-                            [1, 1],
-                            result_type=_tile_type(match.lhs, mr, k),
-                        )
-                        c = memref.subview(
-                            match.out,
-                            [io, jo],
-                            [mr, nr],
-                            [1, 1],
-                            result_type=_tile_type(match.out, mr, nr),
-                        )
-                        FmaMicrokernelOp(a, b, c, vector_width=vector_width)
+        with ip:
+            for j_start, j_end, nr in _split_extent(n, cols):
+                (jo,), jp = loop_nest(["j"], [j_end], steps=[nr], starts=[j_start])
+                if parallel_panels and (j_end - j_start) // nr >= 2:
+                    jo.owner.owner.attributes[LOOP_KIND] = ir.StringAttr.get("parallel")
+                with jp:
+                    b = _subview(match.rhs, [*rhs_off, 0, jo], [k, nr])
+                    if config.pack:
+                        b = _pack(b, f"{name}_pack_rhs")
+                    for i_start, i_end, mr in _split_extent(m, rows):
+                        (io,), inner = loop_nest(["i"], [i_end], steps=[mr], starts=[i_start])
+                        with inner:
+                            a = _subview(match.lhs, [*lhs_off, io, 0], [mr, k])
+                            c = _subview(match.out, [*bvs, io, jo], [mr, nr])
+                            FmaMicrokernelOp(a, b, c, vector_width=vector_width)
     outer.erase()
     uniquify_loop_names(fn)
+
+
+def _subview(source: ir.Value, offsets: list, tile: list[int]) -> ir.Value:
+    """The 2-D tile at `offsets` (batch dimensions of size 1 are dropped)."""
+    rank = len(source.type.shape)
+    sizes = [1] * (rank - 2) + tile
+    return memref.subview(source, offsets, sizes, [1] * rank, result_type=_tile_type(source, *tile))
 
 
 def _pack(panel: ir.Value, block_name: str) -> ir.Value:
@@ -229,7 +288,9 @@ def _pack(panel: ir.Value, block_name: str) -> ir.Value:
 
 def _tile_type(source: ir.Value, rows: int, cols: int) -> ir.MemRefType:
     strides, _ = source.type.get_strides_and_offset()
-    layout = ir.StridedLayoutAttr.get(ir.ShapedType.get_dynamic_stride_or_offset(), list(strides))
+    layout = ir.StridedLayoutAttr.get(
+        ir.ShapedType.get_dynamic_stride_or_offset(), list(strides)[-2:]
+    )
     return ir.MemRefType.get([rows, cols], source.type.element_type, layout)
 
 
