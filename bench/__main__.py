@@ -25,6 +25,10 @@ def workloads(quick: bool) -> list[tuple[str, dict, float]]:
 
     sizes = (256, 512) if quick else SGEMM_SIZES
     items = [(f"sgemm {s}", {"kind": "matmul", "shape": (s, s, s)}, 2.0 * s**3) for s in sizes]
+    # a skinny matmul, where tuning beats the default schedule
+    items.append(
+        ("sgemm 32x2048x2048", {"kind": "matmul", "shape": (32, 2048, 2048)}, 2.0 * 32 * 2048**2)
+    )
     weights = MLPWeights.default()
     for batch in (1, 64):
         flops = 2.0 * batch * (784 * 128 + 128 * 10)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 from strata.pipelines import Element, make_element
@@ -103,6 +104,10 @@ class CPUTarget:
         registry's libraries: the OpenMP runtime when parallel loops were lowered to threads."""
         if not uses_openmp(module):
             return []
+        # libomp workers spin for 200 ms after a parallel region by default and slow down
+        # whatever runs next on the same cores (numpy, another library): 1 ms keeps back-to-back
+        # regions warm without that. Read when libomp starts; a user's setting wins.
+        os.environ.setdefault("KMP_BLOCKTIME", "1")
         path = openmp_library()
         if path is None:
             raise RuntimeError("parallel loops need libomp: pip install cmeel-libomp")
