@@ -544,3 +544,38 @@ def test_cache_preconditions():
         ScheduleError, match="block 'relu' writes 1 buffers; index 1 is out of range"
     ):
         sch.cache_write("relu", 1)
+
+
+# --- blockize -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n,k,m", [(20, 12, 16), (64, 48, 32)])
+def test_blockize(n, k, m, rng):
+    mod = matmul_relu(n, k, m)
+    sch = Schedule(mod)
+    i, j, _k = sch.get_loops("matmul")
+    i0, i1 = sch.split(i, [None, 4])
+    j0, j1 = sch.split(j, [None, 8])
+    sch.reorder(i0, j0, i1, j1, _k)
+    outer = sch.blockize(i1)
+    assert str(outer) == "matmul_o"
+    text = str(sch)
+    assert f"dom = array<i64: {-(-n // 4)}, {m // 8}>" in text and 'name = "matmul_o"' in text
+    # the inner block keeps its loops, now inside the outer block
+    assert [str(loop) for loop in sch.get_loops("matmul")] == ["i_0", "j_0", "i_1", "j_1", "k"]
+    assert str(Trace.parse(str(sch.trace))) == str(sch.trace)
+    check_matmul(mod, n, k, m, rng)
+
+
+def test_blockize_preconditions():
+    sch = Schedule(matmul_relu(16, 8, 16))
+    with pytest.raises(ScheduleError, match="blockize: loop 'nope'|no loop named 'nope'"):
+        sch.blockize("nope")
+    i, j, _k = sch.get_loops("matmul")
+    fused = sch.fuse(i, j)  # bindings become fused // 16 and fused % 16
+    with pytest.raises(ScheduleError, match="blockize: a binding of block 'matmul' is not linear"):
+        sch.blockize(fused)
+    other = Schedule(matmul_relu(16, 8, 16))
+    other.decompose_reduction("matmul", "k")  # the init block now sits in loop j too
+    with pytest.raises(ScheduleError, match="loop 'j' must hold exactly one block, found 2"):
+        other.blockize("j")

@@ -422,6 +422,16 @@ class Schedule:
         )
 
     @_primitive
+    def blockize(self, loop: LoopRV | str) -> BlockRV:
+        """Wrap the loop nest rooted at `loop` (holding one block) into an outer block."""
+        from strata.transforms.tprog.blockize import blockize
+
+        name = blockize(self.fn, self._loop_op(loop))
+        rv = BlockRV(name)
+        self._record("blockize", {"loop": LoopRV(str(loop))}, [rv])
+        return rv
+
+    @_primitive
     def cache_read(self, block: BlockRV | str, read_buffer_index: int) -> BlockRV:
         """Read buffer `read_buffer_index` of `block` (in `BlockOp.reads` order) from a local
         copy made by a new block in front of the block's loop nest."""

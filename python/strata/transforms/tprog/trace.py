@@ -163,6 +163,7 @@ _PARAMS = {
     "unroll": ["loop"],
     "decompose_reduction": ["block", "loop"],
     "compute_inline": ["block"],
+    "blockize": ["loop"],
     "compute_at": ["block", "loop"],
     "reverse_compute_at": ["block", "loop"],
     "cache_read": ["block", "read_buffer_index"],
