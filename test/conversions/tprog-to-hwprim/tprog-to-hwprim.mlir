@@ -22,10 +22,13 @@
 // CHECK-NOT: tprog.kind
 // CHECK: return
 
-// With 8 lanes, a row of the tile is two vectors (16 columns).
+// With 8 lanes, a row of the tile is two vectors (16 columns); the 16 rows then reuse each of
+// the two rhs panels, which are packed into a contiguous buffer first.
 // AVX2-LABEL: func.func private @matmul
+// AVX2: memref.alloc() : memref<64x16xf32>
+// AVX2: name = "matmul_pack_rhs"
 // AVX2: memref.subview %{{.*}} [8, 16] [1, 1]
-// AVX2: "hwprim.fma_microkernel"(%{{.*}}, %{{.*}}, %{{.*}}) {vector_width = 8 : i64} : (memref<8x64xf32, strided<[64, 1], offset: ?>>, memref<64x16xf32, strided<[32, 1], offset: ?>>, memref<8x16xf32, strided<[32, 1], offset: ?>>) -> ()
+// AVX2: "hwprim.fma_microkernel"(%{{.*}}, %{{.*}}, %{{.*}}) {vector_width = 8 : i64} : (memref<8x64xf32, strided<[64, 1], offset: ?>>, memref<64x16xf32>, memref<8x16xf32, strided<[32, 1], offset: ?>>) -> ()
 func.func private @matmul(%arg0: memref<16x64xf32>, %arg1: memref<64x32xf32>, %arg2: memref<16x32xf32>) attributes {tprog.prim_func} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
