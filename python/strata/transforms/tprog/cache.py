@@ -59,15 +59,28 @@ def _buffer(block: ir.Operation, index: int, what: str, kind: str) -> ir.Value:
     return buffer
 
 
+def _local_buffer(like: ir.Value) -> ir.Value:
+    return memref.AllocOp(
+        ir.MemRefType.get(list(like.type.shape), like.type.element_type), [], []
+    ).result
+
+
+def _after(op: ir.Operation) -> ir.InsertionPoint:
+    """An insertion point right after `op` in its block."""
+    ops = [o.operation for o in op.block.operations]
+    position = ops.index(op)
+    return (
+        ir.InsertionPoint(ops[position + 1])
+        if position + 1 < len(ops)
+        else ir.InsertionPoint(op.block)
+    )
+
+
 def cache_read(fn: ir.Operation, block: ir.Operation, index: int) -> str:
-    what = "cache_read"
-    buffer = _buffer(block, index, what, "read")
-    top = _top_nest(block)
+    buffer = _buffer(block, index, "cache_read", "read")
     name = f"{_name(block)}_read_cache_{index}"
-    with ir.InsertionPoint(top), block.location:
-        cache = memref.AllocOp(
-            ir.MemRefType.get(list(buffer.type.shape), buffer.type.element_type), [], []
-        ).result
+    with ir.InsertionPoint(_top_nest(block)), block.location:
+        cache = _local_buffer(buffer)
         _copy_block(name, buffer, cache)
     for load in _accesses(block, buffer, ("load",)):
         load.operands[0] = cache
@@ -76,30 +89,14 @@ def cache_read(fn: ir.Operation, block: ir.Operation, index: int) -> str:
 
 
 def cache_write(fn: ir.Operation, block: ir.Operation, index: int) -> str:
-    what = "cache_write"
-    buffer = _buffer(block, index, what, "write")
-    top = _top_nest(block)
+    buffer = _buffer(block, index, "cache_write", "write")
     name = f"{_name(block)}_write_cache_{index}"
+    top = _top_nest(block)
     with ir.InsertionPoint(top), block.location:
-        cache = memref.AllocOp(
-            ir.MemRefType.get(list(buffer.type.shape), buffer.type.element_type), [], []
-        ).result
+        cache = _local_buffer(buffer)
     for access in _accesses(block, buffer, ("load", "store")):
-        position = 0 if access.name == "memref.load" else 1
-        access.operands[position] = cache
-    after = top.block.operations
-    following = None
-    found = False
-    for op in after:
-        if found:
-            following = op.operation
-            break
-        if op.operation == top:
-            found = True
-    with (
-        ir.InsertionPoint(following) if following is not None else ir.InsertionPoint(top.block),
-        block.location,
-    ):
+        access.operands[0 if access.name == "memref.load" else 1] = cache
+    with _after(top), block.location:
         _copy_block(name, cache, buffer)
     uniquify_loop_names(fn)
     return name
