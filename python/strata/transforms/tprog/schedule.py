@@ -25,10 +25,9 @@ from dataclasses import dataclass
 from mlir import ir
 
 from strata.dialects.tprog import PRIM_FUNC, IterType
-from strata.irutil import erase, functions, symbol_name
-from strata.transforms.tprog import nest
-from strata.transforms.tprog.expr import Expr
-from strata.transforms.tprog.nest import LOOP_KIND, Rebinding, ScheduleError
+from strata.irutil import functions, symbol_name, walk
+from strata.transforms.tprog import blockize, cache, compute_at, inline, loops, nest, reduction
+from strata.transforms.tprog.nest import LOOP_KIND, ScheduleError
 from strata.transforms.tprog.trace import Instruction, Trace
 
 
@@ -103,8 +102,6 @@ class Schedule:
         return found[0]
 
     def _loop_op(self, loop: LoopRV | str) -> ir.Operation:
-        from strata.irutil import walk
-
         name = str(loop)
         found = [op for op in walk(self.fn) if nest.is_loop(op) and nest.loop_name(op) == name]
         if not found:
@@ -135,144 +132,28 @@ class Schedule:
     def split(self, loop: LoopRV | str, factors: Sequence[int | None]) -> list[LoopRV]:
         """Split `loop` into nested loops of the given extents (one may be None: inferred).
         A product larger than the extent leaves a tail that the block's domain guards."""
-        op = self._loop_op(loop)
-        extent = nest.loop_extent(op)
-        if len(factors) < 2:
-            raise ScheduleError(
-                f"split of loop '{loop}' needs at least 2 factors, got {len(factors)}"
-            )
-        if sum(f is None for f in factors) > 1:
-            raise ScheduleError(f"split of loop '{loop}': at most one factor may be None")
-        if any(f is not None and int(f) < 1 for f in factors):
-            raise ScheduleError(
-                f"split of loop '{loop}': factors must be positive, got {list(factors)}"
-            )
-        known = math.prod(int(f) for f in factors if f is not None)
-        sizes = [int(f) if f is not None else -(-extent // known) for f in factors]
-        if math.prod(sizes) < extent:
-            raise ScheduleError(
-                f"split of loop '{loop}': factors {sizes} cover {math.prod(sizes)} "
-                f"of {extent} iterations"
-            )
-        base = str(loop)
-        names = self._unique_names(base, len(sizes), exclude=base)
-        with Rebinding(self.fn) as rb, op.location:
-            # A parallel loop stays parallel outside; vectorized/unrolled stays on the inside.
-            kind = nest.loop_kind(op)
-            outer_kind = kind if kind == "parallel" else "serial"
-            inner_kind = kind if kind in ("vectorized", "unrolled") else "serial"
-            with ir.InsertionPoint(op):
-                outer = nest.make_loop(self.fn, names[0], sizes[0], outer_kind)
-            inner = outer
-            for name, size in zip(names[1:], sizes[1:]):
-                with ir.InsertionPoint.at_block_terminator(inner.regions[0].blocks[0]):
-                    inner = nest.make_loop(self.fn, name, size)
-            if inner_kind != "serial":
-                inner.attributes[LOOP_KIND] = ir.StringAttr.get(inner_kind)
-            nest.move_body(op, inner)
-            op.erase()
-            expr = Expr.const(0)
-            for name, stride in zip(names, [math.prod(sizes[k + 1 :]) for k in range(len(sizes))]):
-                expr = expr + Expr.var(name) * stride
-            rb.substitute({base: expr})
+        names = loops.split(self.fn, self._loop_op(loop), factors)
         outs = [LoopRV(n) for n in names]
-        self._record("split", {"loop": LoopRV(base), "factors": list(factors)}, outs)
+        self._record("split", {"loop": LoopRV(str(loop)), "factors": list(factors)}, outs)
         return outs
 
-    def _unique_names(self, base: str, n: int, exclude: str) -> list[str]:
-        from strata.irutil import walk
-
-        taken = {nest.loop_name(op) for op in walk(self.fn) if nest.is_loop(op)} - {exclude}
-        start = 0
-        while any(f"{base}_{start + k}" in taken for k in range(n)):
-            start += n
-        return [f"{base}_{start + k}" for k in range(n)]
-
-    def _chain(self, loops: Sequence[LoopRV | str], what: str) -> list[ir.Operation]:
-        """The perfectly nested chain of loops from the outermost to the innermost of `loops`."""
-        ops = [self._loop_op(lp) for lp in loops]
-        if len({nest.loop_name(o) for o in ops}) != len(ops):
-            raise ScheduleError(f"{what}: a loop is given twice")
-        depth = {nest.loop_name(o): len(nest.enclosing_loops(o)) for o in ops}
-        outer = min(ops, key=lambda o: depth[nest.loop_name(o)])
-        inner = max(ops, key=lambda o: depth[nest.loop_name(o)])
-        chain = [inner]
-        while nest.loop_name(chain[0]) != nest.loop_name(outer):
-            parent = chain[0].parent
-            if parent is None or not nest.is_loop(parent):
-                raise ScheduleError(
-                    f"{what}: loops {', '.join(map(str, loops))} are not nested in one another"
-                )
-            chain.insert(0, parent)
-        for a in chain[:-1]:
-            if len(nest.body_ops(a)) != 1:
-                raise ScheduleError(
-                    f"{what}: loop '{nest.loop_name(a)}' holds more than the next loop "
-                    "(not a perfect nest)"
-                )
-        names = {nest.loop_name(c) for c in chain}
-        for lp in loops:
-            if str(lp) not in names:
-                raise ScheduleError(f"{what}: loop '{lp}' is not in the nest of the other loops")
-        return chain
+    @_primitive
+    def reorder(self, *order: LoopRV | str) -> None:
+        """Permute loops `order` (a perfect nest) into the given order, outermost first."""
+        loops.reorder(self.fn, [self._loop_op(lp) for lp in order])
+        self._record("reorder", {"loops": [LoopRV(str(lp)) for lp in order]})
 
     @_primitive
-    def reorder(self, *loops: LoopRV | str) -> None:
-        """Permute `loops` (a perfect nest) into the given order, outermost first."""
-        chain = self._chain(loops, "reorder")
-        given = {str(lp) for lp in loops}
-        positions = [k for k, op in enumerate(chain) if nest.loop_name(op) in given]
-        specs = {nest.loop_name(op): (nest.loop_extent(op), nest.loop_kind(op)) for op in chain}
-        with Rebinding(self.fn):
-            for pos, name in zip(positions, [str(lp) for lp in loops]):
-                self._relabel(chain[pos], name, *specs[name])
-        self._record("reorder", {"loops": [LoopRV(str(lp)) for lp in loops]})
-
-    def _relabel(self, op: ir.Operation, name: str, extent: int, kind: str) -> None:
-        from strata.dialects.tprog import LOOP_NAME
-
-        op.attributes[LOOP_NAME] = ir.StringAttr.get(name)
-        op.operands[1] = nest.index_constant_at_entry(self.fn, extent)
-        if kind == "serial":
-            if LOOP_KIND in op.attributes:
-                del op.attributes[LOOP_KIND]
-        else:
-            op.attributes[LOOP_KIND] = ir.StringAttr.get(kind)
-
-    @_primitive
-    def fuse(self, *loops: LoopRV | str) -> LoopRV:
+    def fuse(self, *order: LoopRV | str) -> LoopRV:
         """Fuse consecutive perfectly nested loops (outermost first) into one."""
-        if len(loops) < 2:
+        if len(order) < 2:
             raise ScheduleError("fuse needs at least 2 loops")
-        chain = self._chain(loops, "fuse")
-        if [nest.loop_name(c) for c in chain] != [str(lp) for lp in loops]:
-            raise ScheduleError(
-                f"fuse: loops {', '.join(map(str, loops))} must be consecutive, outermost first"
-            )
-        extents = [nest.loop_extent(c) for c in chain]
-        name = "_".join(str(lp) for lp in loops) + "_fused"
-        kinds = {nest.loop_kind(c) for c in chain}
-        kind = kinds.pop() if len(kinds) == 1 else "serial"  # a kind all fused loops share
-        with Rebinding(self.fn) as rb, chain[0].location:
-            with ir.InsertionPoint(chain[0]):
-                fused = nest.make_loop(self.fn, name, math.prod(extents), kind)
-            nest.move_body(chain[-1], fused)
-            chain[0].erase()
-            f = Expr.var(name)
-            mapping = {}
-            for k, lp in enumerate(loops):
-                inner = math.prod(extents[k + 1 :])
-                e = f // inner
-                mapping[str(lp)] = e % extents[k] if k else e
-            rb.substitute(mapping)
-        rv = LoopRV(name)
-        self._record("fuse", {"loops": [LoopRV(str(lp)) for lp in loops]}, [rv])
+        rv = LoopRV(loops.fuse(self.fn, [self._loop_op(lp) for lp in order]))
+        self._record("fuse", {"loops": [LoopRV(str(lp)) for lp in order]}, [rv])
         return rv
 
     # --- annotations ----------------------------------------------------------------------------
     def _blocks_under(self, op: ir.Operation) -> list[ir.Operation]:
-        from strata.irutil import walk
-
         return [b for b in walk(op) if b.name == "tprog.block"]
 
     def _check_spatial_only(self, loop: LoopRV | str, what: str) -> ir.Operation:
@@ -317,69 +198,8 @@ class Schedule:
     def decompose_reduction(self, block: BlockRV | str, loop: LoopRV | str) -> BlockRV:
         """Move the init of reduction block `block` into its own block `<name>_init`, placed
         before `loop` under copies of the loops inside it that bind spatial variables."""
-        op = self._block_op(block)
-        blk = op.opview
-        if IterType.REDUCTION not in blk.iter_types:
-            raise ScheduleError(f"decompose_reduction: block '{block}' has no reduction variable")
-        if len(list(blk.init.operations)) <= 1:
-            raise ScheduleError(f"decompose_reduction: block '{block}' has no init to move")
-        target = self._loop_op(loop)
-        chain = nest.enclosing_loops(op)
-        names = [nest.loop_name(lp) for lp in chain]
-        if str(loop) not in names:
-            raise ScheduleError(
-                f"decompose_reduction: loop '{loop}' does not enclose block '{block}'"
-            )
-        position = names.index(str(loop))
-        exprs = _bindings(blk)
-        outer = set(names[:position])
-        spatial = [
-            (k, e) for k, (e, t) in enumerate(zip(exprs, blk.iter_types)) if t == IterType.SPATIAL
-        ]
-        for e, t in zip(exprs, blk.iter_types):
-            if t == IterType.REDUCTION and e.vars() & outer:
-                raise ScheduleError(
-                    f"decompose_reduction: loop '{loop}' is inside a loop of a reduction "
-                    "variable of "
-                    f"block '{block}'; decompose at the outermost reduction loop"
-                )
-        used = set().union(*(e.vars() for _, e in spatial)) if spatial else set()
-        inner_loops = [lp for lp in chain[position:] if nest.loop_name(lp) in used]
-        init_name = f"{blk.block_name}_init"
-        from strata.dialects.tprog import BlockOp
-
-        with Rebinding(self.fn) as rb, op.location:
-            ip = ir.InsertionPoint(target)
-            renamed: dict[str, Expr] = {}
-            parent_loop = None
-            for lp in inner_loops:
-                new_name = f"{nest.loop_name(lp)}_init"
-                renamed[nest.loop_name(lp)] = Expr.var(new_name)
-                with ip:
-                    parent_loop = nest.make_loop(self.fn, new_name, nest.loop_extent(lp))
-                ip = ir.InsertionPoint.at_block_terminator(parent_loop.regions[0].blocks[0])
-            placeholder = nest.index_constant_at_entry(self.fn, 0)
-            with ip:
-                init = BlockOp(
-                    init_name,
-                    [placeholder] * len(spatial),
-                    [IterType.SPATIAL] * len(spatial),
-                    [blk.dom[k] for k, _ in spatial],
-                )
-            from strata.conversions.tprog_builder import terminate
-
-            terminate(init.init)
-            body = init.body
-            old_init = blk.init
-            for (k, _), arg in zip(spatial, body.arguments):
-                old_init.arguments[k].replace_all_uses_with(arg)
-            ops = [o.operation for o in old_init.operations]
-            for o in ops[:-1]:
-                body.append(o)
-            terminate(body)
-            rb.blocks.append((init.operation, [e.substitute(renamed) for _, e in spatial]))
-        erase(placeholder.owner)
-        rv = BlockRV(init_name)
+        name = reduction.decompose_reduction(self.fn, self._block_op(block), self._loop_op(loop))
+        rv = BlockRV(name)
         self._record(
             "decompose_reduction", {"block": BlockRV(str(block)), "loop": LoopRV(str(loop))}, [rv]
         )
@@ -388,35 +208,27 @@ class Schedule:
     @_primitive
     def compute_inline(self, block: BlockRV | str) -> None:
         """Inline elementwise block `block` into the blocks that read its result."""
-        from strata.transforms.tprog.inline import compute_inline
-
-        compute_inline(self.fn, self._block_op(block))
+        inline.compute_inline(self.fn, self._block_op(block))
         self._record("compute_inline", {"block": BlockRV(str(block))})
 
     @_primitive
     def reverse_compute_inline(self, block: BlockRV | str) -> None:
         """Inline elementwise block `block` into the block that produces what it reads."""
-        from strata.transforms.tprog.inline import reverse_compute_inline
-
-        reverse_compute_inline(self.fn, self._block_op(block))
+        inline.reverse_compute_inline(self.fn, self._block_op(block))
         self._record("reverse_compute_inline", {"block": BlockRV(str(block))})
 
     @_primitive
     def compute_at(self, block: BlockRV | str, loop: LoopRV | str) -> None:
         """Compute producer `block` under `loop` of its consumers, only the region one
         iteration of the loop reads."""
-        from strata.transforms.tprog.compute_at import compute_at
-
-        compute_at(self.fn, self._block_op(block), self._loop_op(loop))
+        compute_at.compute_at(self.fn, self._block_op(block), self._loop_op(loop))
         self._record("compute_at", {"block": BlockRV(str(block)), "loop": LoopRV(str(loop))})
 
     @_primitive
     def reverse_compute_at(self, block: BlockRV | str, loop: LoopRV | str) -> None:
         """Compute consumer `block` under `loop` of its producer, right after the region one
         iteration of the loop writes."""
-        from strata.transforms.tprog.compute_at import reverse_compute_at
-
-        reverse_compute_at(self.fn, self._block_op(block), self._loop_op(loop))
+        compute_at.reverse_compute_at(self.fn, self._block_op(block), self._loop_op(loop))
         self._record(
             "reverse_compute_at", {"block": BlockRV(str(block)), "loop": LoopRV(str(loop))}
         )
@@ -424,9 +236,7 @@ class Schedule:
     @_primitive
     def blockize(self, loop: LoopRV | str) -> BlockRV:
         """Wrap the loop nest rooted at `loop` (holding one block) into an outer block."""
-        from strata.transforms.tprog.blockize import blockize
-
-        name = blockize(self.fn, self._loop_op(loop))
+        name = blockize.blockize(self.fn, self._loop_op(loop))
         rv = BlockRV(name)
         self._record("blockize", {"loop": LoopRV(str(loop))}, [rv])
         return rv
@@ -435,9 +245,7 @@ class Schedule:
     def cache_read(self, block: BlockRV | str, read_buffer_index: int) -> BlockRV:
         """Read buffer `read_buffer_index` of `block` (in `BlockOp.reads` order) from a local
         copy made by a new block in front of the block's loop nest."""
-        from strata.transforms.tprog.cache import cache_read
-
-        name = cache_read(self.fn, self._block_op(block), read_buffer_index)
+        name = cache.cache_read(self.fn, self._block_op(block), read_buffer_index)
         rv = BlockRV(name)
         self._record(
             "cache_read",
@@ -450,9 +258,7 @@ class Schedule:
     def cache_write(self, block: BlockRV | str, write_buffer_index: int) -> BlockRV:
         """Write buffer `write_buffer_index` of `block` into a local buffer, copied back by a
         new block after the block's loop nest."""
-        from strata.transforms.tprog.cache import cache_write
-
-        name = cache_write(self.fn, self._block_op(block), write_buffer_index)
+        name = cache.cache_write(self.fn, self._block_op(block), write_buffer_index)
         rv = BlockRV(name)
         self._record(
             "cache_write",
@@ -564,15 +370,6 @@ class Schedule:
             )
         )
         return outs
-
-
-def _bindings(blk) -> list[Expr]:
-    exprs = [nest.binding_of(v) for v in blk.iter_values]
-    if any(e is None for e in exprs):
-        raise ScheduleError(
-            f"block '{blk.block_name}': a binding is not an affine function of loops"
-        )
-    return exprs  # type: ignore[return-value]
 
 
 def _divisors(n: int) -> list[int]:
