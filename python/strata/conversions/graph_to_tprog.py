@@ -13,15 +13,14 @@ from collections.abc import Sequence
 from mlir import ir
 from mlir.dialects import arith, bufferization, func, memref
 
-from strata.conversions.tprog_builder import emit_block, uniquify_loop_names
+from strata.conversions.graph_ops import lowering_for, memref_type
+from strata.conversions.tprog_builder import uniquify_loop_names
 from strata.diagnostics import CompileError
 from strata.dialects.graph import FUSED
 from strata.dialects.tprog import PRIM_FUNC, IterType
 from strata.irutil import (
     callee_of,
-    float_constant,
     functions,
-    index_constant,
     is_declaration,
     lookup_function,
     symbol_names,
@@ -30,82 +29,20 @@ from strata.irutil import (
 from strata.passes import Pass
 
 S, R = IterType.SPATIAL, IterType.REDUCTION
-COMPUTE_OPS = ("graph.matmul", "graph.add", "graph.relu")
-
-
-def _memref_type(tensor_type: ir.Type) -> ir.MemRefType:
-    return ir.MemRefType.get(list(tensor_type.shape), tensor_type.element_type)
-
-
-def _broadcast_index(shape: Sequence[int], out_vars: Sequence[ir.Value]) -> list[ir.Value]:
-    """Index into an operand of `shape` broadcast (numpy rules) to the iteration space `out_vars`:
-    a size-1 dimension reads index 0 (the constant is made only where needed)."""
-    offset = len(out_vars) - len(shape)
-    return [index_constant(0) if d == 1 else out_vars[offset + i] for i, d in enumerate(shape)]
 
 
 def emit_compute(op: ir.Operation, ins: Sequence[ir.Value], out: ir.Value, block_name: str) -> None:
-    """Emit the loop nest and block computing `op` from buffers `ins` into buffer `out`."""
-    out_shape = list(out.type.shape)
-    element = out.type.element_type
-    if op.name == "graph.matmul":
-        _emit_matmul(ins, out, block_name)
-        return
-    names = [f"i{d}" for d in range(len(out_shape))]
-
-    def body(v: list[ir.Value]) -> None:
-        loaded = [memref.LoadOp(b, _broadcast_index(b.type.shape, v)).result for b in ins]
-        if op.name == "graph.add":
-            value = arith.AddFOp(loaded[0], loaded[1]).result
-        else:
-            value = arith.MaximumFOp(loaded[0], float_constant(element, 0.0)).result
-        memref.StoreOp(value, out, v)
-
-    emit_block(block_name, names, out_shape, [S] * len(out_shape), body)
-
-
-def _emit_matmul(ins: Sequence[ir.Value], out: ir.Value, block_name: str) -> None:
-    lhs, rhs = ins
-    a, b = list(lhs.type.shape), list(rhs.type.shape)
-    out_shape = list(out.type.shape)
-    lhs_vec, rhs_vec = len(a) == 1, len(b) == 1
-    n_batch = len(out_shape) - (0 if lhs_vec else 1) - (0 if rhs_vec else 1)
-    names = (
-        [f"b{d}" for d in range(n_batch)]
-        + ([] if lhs_vec else ["i"])
-        + ([] if rhs_vec else ["j"])
-        + ["k"]
-    )
-    dom = out_shape + [a[-1]]
-    element = out.type.element_type
-
-    def split(
-        v: list[ir.Value],
-    ) -> tuple[list[ir.Value], ir.Value | None, ir.Value | None, ir.Value]:
-        batch = v[:n_batch]
-        i = None if lhs_vec else v[n_batch]
-        j = None if rhs_vec else v[len(out_shape) - 1]
-        return batch, i, j, v[-1]
-
-    def body(v: list[ir.Value]) -> None:
-        batch, i, j, k = split(v)
-        lhs_idx = [k] if lhs_vec else [*_broadcast_index(a[:-2], batch), i, k]
-        rhs_idx = [k] if rhs_vec else [*_broadcast_index(b[:-2], batch), k, j]
-        x = memref.LoadOp(lhs, lhs_idx).result
-        y = memref.LoadOp(rhs, rhs_idx).result
-        acc = memref.LoadOp(out, v[:-1]).result
-        memref.StoreOp(arith.AddFOp(acc, arith.MulFOp(x, y).result).result, out, v[:-1])
-
-    def init(v: list[ir.Value]) -> None:
-        memref.StoreOp(float_constant(element, 0.0), out, v[:-1])
-
-    emit_block(block_name, names, dom, [S] * len(out_shape) + [R], body, init)
+    """Emit the loop nests and blocks computing `op` from buffers `ins` into buffer `out`."""
+    lower = lowering_for(op.name)
+    if lower is None:
+        raise CompileError(f"convert-graph-to-tprog does not support '{op.name}' yet", op.location)
+    lower(op, ins, out, block_name)
 
 
 def _new_prim_func(
     module_fn: ir.Operation, name: str, inputs: Sequence[ir.Type], outputs: Sequence[ir.Type]
 ):
-    arg_types = [_memref_type(t) for t in [*inputs, *outputs]]
+    arg_types = [memref_type(t) for t in [*inputs, *outputs]]
     with ir.InsertionPoint(module_fn):
         fn = func.FuncOp(name, (arg_types, []), visibility="private")
     fn.attributes[PRIM_FUNC] = ir.UnitAttr.get()
@@ -119,9 +56,9 @@ def call_prim_func(
 ) -> list[ir.Value]:
     """Call a tensor program from tensor-level code (MLC's call_tir) at the insertion point."""
     buffers = [
-        bufferization.ToBufferOp(_memref_type(v.type), v, read_only=True).result for v in inputs
+        bufferization.ToBufferOp(memref_type(v.type), v, read_only=True).result for v in inputs
     ]
-    outs = [memref.AllocOp(_memref_type(t), [], []).result for t in result_types]
+    outs = [memref.AllocOp(memref_type(t), [], []).result for t in result_types]
     func.CallOp([], callee, [*buffers, *outs])
     return [
         bufferization.ToTensorOp(t, o, restrict=True, writable=True).result
@@ -164,7 +101,7 @@ class ConvertGraphToTprogPass(Pass):
             with ir.InsertionPoint(op), op.location:
                 if op.name == "graph.constant":
                     new = [arith.ConstantOp(op.results[0].type, op.attributes["value"]).result]
-                elif op.name in COMPUTE_OPS:
+                elif lowering_for(op.name) is not None:
                     kind = op.name.split(".")[1]
                     callee = unique_symbol(kind, taken)
                     prim = _new_prim_func(
@@ -211,7 +148,7 @@ class ConvertGraphToTprogPass(Pass):
                 op = op.operation
                 if op.name == "func.return":
                     break
-                if op.name not in COMPUTE_OPS:
+                if lowering_for(op.name) is None:
                     raise CompileError(
                         f"'{op.name}' cannot be lowered inside a fused subgraph", op.location
                     )
@@ -219,7 +156,7 @@ class ConvertGraphToTprogPass(Pass):
                     result = op.results[0]
                     out = outputs.get(result)
                     if out is None:
-                        out = memref.AllocOp(_memref_type(result.type), [], []).result
+                        out = memref.AllocOp(memref_type(result.type), [], []).result
                     buffers[result] = out
                     block = unique_symbol(op.name.split(".")[1], block_names)
                     emit_compute(op, [buffers[v] for v in op.operands], out, block)
