@@ -45,4 +45,61 @@ irdl.dialect @graph {
     %out = irdl.base "!builtin.tensor"
     irdl.results(output: %out)
   }
+
+  // Elementwise lhs - rhs and lhs * rhs with numpy broadcasting.
+  irdl.operation @sub {
+    %lhs = irdl.base "!builtin.tensor"
+    %rhs = irdl.base "!builtin.tensor"
+    irdl.operands(lhs: %lhs, rhs: %rhs)
+    %out = irdl.base "!builtin.tensor"
+    irdl.results(output: %out)
+  }
+  irdl.operation @mul {
+    %lhs = irdl.base "!builtin.tensor"
+    %rhs = irdl.base "!builtin.tensor"
+    irdl.operands(lhs: %lhs, rhs: %rhs)
+    %out = irdl.base "!builtin.tensor"
+    irdl.results(output: %out)
+  }
+
+  // 2-D convolution, PyTorch layout: input N x C x H x W, weight O x (C / groups) x KH x KW.
+  //   strides  = array<i64: sh, sw>
+  //   padding  = array<i64: top, left, bottom, right> (zeros)
+  //   dilation = array<i64: dh, dw>
+  //   groups   : i64, dividing C and O
+  irdl.operation @conv2d {
+    %in = irdl.base "!builtin.tensor"
+    %w = irdl.base "!builtin.tensor"
+    irdl.operands(input: %in, weight: %w)
+    %strides = irdl.base "#builtin.dense_array"
+    %padding = irdl.base "#builtin.dense_array"
+    %dilation = irdl.base "#builtin.dense_array"
+    %groups = irdl.base "#builtin.integer"
+    irdl.attributes {"strides" = %strides, "padding" = %padding, "dilation" = %dilation, "groups" = %groups}
+    %out = irdl.base "!builtin.tensor"
+    irdl.results(output: %out)
+  }
+
+  // exp(x) / sum(exp(x)) along `axis` (negative counts from the end).
+  irdl.operation @softmax {
+    %in = irdl.base "!builtin.tensor"
+    irdl.operands(input: %in)
+    %axis = irdl.base "#builtin.integer"
+    irdl.attributes {"axis" = %axis}
+    %out = irdl.base "!builtin.tensor"
+    irdl.results(output: %out)
+  }
+
+  // Layer normalization over the trailing dimensions that `weight` and `bias` have
+  // (PyTorch's normalized_shape): (x - mean) / sqrt(var + epsilon) * weight + bias.
+  irdl.operation @layer_norm {
+    %in = irdl.base "!builtin.tensor"
+    %w = irdl.base "!builtin.tensor"
+    %b = irdl.base "!builtin.tensor"
+    irdl.operands(input: %in, weight: %w, bias: %b)
+    %eps = irdl.base "#builtin.float"
+    irdl.attributes {"epsilon" = %eps}
+    %out = irdl.base "!builtin.tensor"
+    irdl.results(output: %out)
+  }
 }

@@ -12,7 +12,13 @@ from strata.dialects._base import (
     shape_of,
     tensor_type,
 )
-from strata.dialects.shapes import broadcast_shape, matmul_shape
+from strata.dialects.shapes import (
+    broadcast_shape,
+    conv2d_shape,
+    layer_norm_check,
+    matmul_shape,
+    normalized_axis,
+)
 
 
 @register_dialect
@@ -114,6 +120,127 @@ class ReluOp(StrataOp):
     @property
     def output(self) -> ir.Value:
         return self.operation.results[0]
+
+
+@register_operation(GraphDialect)
+class SubOp(_Binary):
+    """lhs - rhs with numpy broadcasting."""
+
+    OPERATION_NAME = "graph.sub"
+
+    def __init__(self, lhs: ir.Value, rhs: ir.Value, *, loc=None, ip=None):
+        shape = broadcast_shape(shape_of(lhs), shape_of(rhs))
+        self._build([lhs, rhs], [tensor_type(shape, _element_type(lhs))], loc=loc, ip=ip)
+
+
+@register_operation(GraphDialect)
+class MulOp(_Binary):
+    """lhs * rhs with numpy broadcasting."""
+
+    OPERATION_NAME = "graph.mul"
+
+    def __init__(self, lhs: ir.Value, rhs: ir.Value, *, loc=None, ip=None):
+        shape = broadcast_shape(shape_of(lhs), shape_of(rhs))
+        self._build([lhs, rhs], [tensor_type(shape, _element_type(lhs))], loc=loc, ip=ip)
+
+
+def _i64_array(values) -> ir.Attribute:
+    return ir.DenseI64ArrayAttr.get([int(v) for v in values])
+
+
+def _i64(value: int) -> ir.Attribute:
+    return ir.IntegerAttr.get(ir.IntegerType.get_signless(64), int(value))
+
+
+@register_operation(GraphDialect)
+class Conv2dOp(StrataOp):
+    """NCHW convolution with an O x C/groups x KH x KW weight (PyTorch's conv2d, no bias)."""
+
+    OPERATION_NAME = "graph.conv2d"
+
+    def __init__(
+        self,
+        input: ir.Value,
+        weight: ir.Value,
+        *,
+        strides=(1, 1),
+        padding=(0, 0, 0, 0),
+        dilation=(1, 1),
+        groups: int = 1,
+        loc=None,
+        ip=None,
+    ):
+        if len(padding) == 2:  # (ph, pw): symmetric, as PyTorch's padding=(ph, pw)
+            padding = (padding[0], padding[1], padding[0], padding[1])
+        shape = conv2d_shape(shape_of(input), shape_of(weight), strides, padding, dilation, groups)
+        attrs = {
+            "strides": _i64_array(strides),
+            "padding": _i64_array(padding),
+            "dilation": _i64_array(dilation),
+            "groups": _i64(groups),
+        }
+        self._build(
+            [input, weight], [tensor_type(shape, _element_type(input))], attrs, loc=loc, ip=ip
+        )
+
+    def _array(self, name: str) -> list[int]:
+        return list(ir.DenseI64ArrayAttr(self.operation.attributes[name]))
+
+    @property
+    def strides(self) -> list[int]:
+        return self._array("strides")
+
+    @property
+    def padding(self) -> list[int]:
+        return self._array("padding")
+
+    @property
+    def dilation(self) -> list[int]:
+        return self._array("dilation")
+
+    @property
+    def groups(self) -> int:
+        return ir.IntegerAttr(self.operation.attributes["groups"]).value
+
+
+@register_operation(GraphDialect)
+class SoftmaxOp(StrataOp):
+    """exp(x) / sum(exp(x)) along `axis`."""
+
+    OPERATION_NAME = "graph.softmax"
+
+    def __init__(self, input: ir.Value, *, axis: int = -1, loc=None, ip=None):
+        normalized_axis(axis, len(shape_of(input)))
+        self._build([input], [input.type], {"axis": _i64(axis)}, loc=loc, ip=ip)
+
+    @property
+    def axis(self) -> int:
+        return ir.IntegerAttr(self.operation.attributes["axis"]).value
+
+
+@register_operation(GraphDialect)
+class LayerNormOp(StrataOp):
+    """(x - mean) / sqrt(var + epsilon) * weight + bias over the trailing dims of `weight`."""
+
+    OPERATION_NAME = "graph.layer_norm"
+
+    def __init__(
+        self,
+        input: ir.Value,
+        weight: ir.Value,
+        bias: ir.Value,
+        *,
+        epsilon: float = 1e-5,
+        loc=None,
+        ip=None,
+    ):
+        layer_norm_check(shape_of(input), shape_of(weight), shape_of(bias))
+        attrs = {"epsilon": ir.FloatAttr.get(ir.F64Type.get(), float(epsilon))}
+        self._build([input, weight, bias], [input.type], attrs, loc=loc, ip=ip)
+
+    @property
+    def epsilon(self) -> float:
+        return ir.FloatAttr(self.operation.attributes["epsilon"]).value
 
 
 FUSED = "graph.fused"  # unit attribute on a private func.func holding a fused subgraph

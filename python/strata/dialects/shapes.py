@@ -49,3 +49,58 @@ def matmul_shape(lhs: Sequence[int], rhs: Sequence[int]) -> list[int]:
     if len(rhs) == 1:
         out.pop(-1)
     return out
+
+
+def conv2d_shape(
+    input: Sequence[int],
+    weight: Sequence[int],
+    strides: Sequence[int],
+    padding: Sequence[int],
+    dilation: Sequence[int],
+    groups: int,
+) -> list[int]:
+    """Output shape of an NCHW convolution with an O x C/groups x KH x KW weight."""
+    if len(input) != 4 or len(weight) != 4:
+        raise ShapeError(
+            f"conv2d takes a 4-D input and weight (NCHW, OIHW), "
+            f"got {_fmt(input)} and {_fmt(weight)}"
+        )
+    if len(strides) != 2 or len(dilation) != 2 or len(padding) != 4:
+        raise ShapeError(
+            "conv2d needs 2 strides, 2 dilations and 4 paddings (top, left, bottom, right)"
+        )
+    if min(strides) < 1 or min(dilation) < 1 or min(padding) < 0 or groups < 1:
+        raise ShapeError(
+            "conv2d strides, dilations and groups must be positive, paddings not negative"
+        )
+    n, c, h, w = input
+    o, cg, kh, kw = weight
+    if c % groups or o % groups:
+        raise ShapeError(f"groups {groups} must divide the {c} input and {o} output channels")
+    if cg != c // groups:
+        raise ShapeError(
+            f"weight has {cg} input channels per group but the input has "
+            f"{c} / {groups} = {c // groups}"
+        )
+    oh = (h + padding[0] + padding[2] - dilation[0] * (kh - 1) - 1) // strides[0] + 1
+    ow = (w + padding[1] + padding[3] - dilation[1] * (kw - 1) - 1) // strides[1] + 1
+    if oh < 1 or ow < 1:
+        raise ShapeError(
+            f"conv2d output would be empty ({oh}x{ow}): the kernel is larger than the input"
+        )
+    return [n, o, oh, ow]
+
+
+def normalized_axis(axis: int, rank: int) -> int:
+    if not -rank <= axis < rank:
+        raise ShapeError(f"axis {axis} is out of range for rank {rank}")
+    return axis % rank
+
+
+def layer_norm_check(input: Sequence[int], weight: Sequence[int], bias: Sequence[int]) -> None:
+    k = len(weight)
+    if not weight or list(weight) != list(input[len(input) - k :]) or list(bias) != list(weight):
+        raise ShapeError(
+            f"layer_norm weight {_fmt(weight)} and bias {_fmt(bias)} must equal the trailing "
+            f"dimensions of the input {_fmt(input)}"
+        )

@@ -12,7 +12,14 @@ from collections.abc import Callable
 from mlir import ir
 
 from strata.diagnostics import CompileError
-from strata.dialects.shapes import ShapeError, broadcast_shape, matmul_shape
+from strata.dialects.shapes import (
+    ShapeError,
+    broadcast_shape,
+    conv2d_shape,
+    layer_norm_check,
+    matmul_shape,
+    normalized_axis,
+)
 from strata.irutil import elements_type, walk
 
 FLOAT_TYPES = ("f32", "f16", "bf16")
@@ -152,10 +159,61 @@ def _verify_libcall_matmul(op: ir.Operation) -> None:
         raise CompileError(error, op.location)
 
 
+def _located(op: ir.Operation, check) -> None:
+    try:
+        check()
+    except ShapeError as e:
+        raise CompileError(str(e), op.location) from None
+
+
+def _verify_conv2d(op: ir.Operation) -> None:
+    x = _tensor(op, op.operands[0], "input")
+    w = _tensor(op, op.operands[1], "weight")
+    _same_element(op, x, w)
+    view = op.opview
+    try:
+        arrays = [view.strides, view.padding, view.dilation]
+    except ValueError:
+        raise CompileError(
+            "strides, padding and dilation must be array<i64: ...>", op.location
+        ) from None
+    shape: list[int] = []
+
+    def infer() -> None:
+        strides, padding, dilation = arrays
+        shape.extend(
+            conv2d_shape(list(x.shape), list(w.shape), strides, padding, dilation, view.groups)
+        )
+
+    _located(op, infer)
+    _expect_result(op, shape, x.element_type)
+
+
+def _verify_softmax(op: ir.Operation) -> None:
+    x = _tensor(op, op.operands[0], "input")
+    _located(op, lambda: normalized_axis(op.opview.axis, len(x.shape)))
+    _expect_result(op, list(x.shape), x.element_type)
+
+
+def _verify_layer_norm(op: ir.Operation) -> None:
+    x = _tensor(op, op.operands[0], "input")
+    w = _tensor(op, op.operands[1], "weight")
+    b = _tensor(op, op.operands[2], "bias")
+    _same_element(op, x, w)
+    _same_element(op, x, b)
+    _located(op, lambda: layer_norm_check(list(x.shape), list(w.shape), list(b.shape)))
+    _expect_result(op, list(x.shape), x.element_type)
+
+
 VERIFIERS: dict[str, Callable[[ir.Operation], None]] = {
     "graph.constant": _verify_constant,
     "graph.matmul": _binary(matmul_shape),
     "graph.add": _binary(broadcast_shape),
+    "graph.sub": _binary(broadcast_shape),
+    "graph.mul": _binary(broadcast_shape),
+    "graph.conv2d": _verify_conv2d,
+    "graph.softmax": _verify_softmax,
+    "graph.layer_norm": _verify_layer_norm,
     "graph.relu": _verify_relu,
     "tprog.block": _verify_block,
     "libcall.matmul": _verify_libcall_matmul,

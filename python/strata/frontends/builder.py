@@ -80,6 +80,41 @@ class GraphBuilder:
     def relu(self, x: ir.Value) -> ir.Value:
         return self._build(graph.ReluOp, x)
 
+    def sub(self, lhs: ir.Value, rhs: ir.Value) -> ir.Value:
+        return self._build(graph.SubOp, lhs, rhs)
+
+    def mul(self, lhs: ir.Value, rhs: ir.Value) -> ir.Value:
+        return self._build(graph.MulOp, lhs, rhs)
+
+    def conv2d(
+        self,
+        x: ir.Value,
+        weight: ir.Value,
+        *,
+        strides=(1, 1),
+        padding=(0, 0),
+        dilation=(1, 1),
+        groups=1,
+    ) -> ir.Value:
+        """NCHW convolution; `padding` is (ph, pw) or (top, left, bottom, right)."""
+        return self._build(
+            graph.Conv2dOp,
+            x,
+            weight,
+            strides=strides,
+            padding=padding,
+            dilation=dilation,
+            groups=groups,
+        )
+
+    def softmax(self, x: ir.Value, axis: int = -1) -> ir.Value:
+        return self._build(graph.SoftmaxOp, x, axis=axis)
+
+    def layer_norm(
+        self, x: ir.Value, weight: ir.Value, bias: ir.Value, epsilon: float = 1e-5
+    ) -> ir.Value:
+        return self._build(graph.LayerNormOp, x, weight, bias, epsilon=epsilon)
+
     def finish(self, *outputs: ir.Value) -> ir.Module:
         """Return `outputs` from the function and give the finished module."""
         with self.context, self._location(), ir.InsertionPoint(self._entry):

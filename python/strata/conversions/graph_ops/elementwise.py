@@ -16,6 +16,8 @@ Scalar = Callable[[list[ir.Value], ir.Type], ir.Value]
 
 SCALAR: dict[str, Scalar] = {
     "graph.add": lambda x, t: arith.AddFOp(x[0], x[1]).result,
+    "graph.sub": lambda x, t: arith.SubFOp(x[0], x[1]).result,
+    "graph.mul": lambda x, t: arith.MulFOp(x[0], x[1]).result,
     "graph.relu": lambda x, t: arith.MaximumFOp(x[0], float_constant(t, 0.0)).result,
 }
 

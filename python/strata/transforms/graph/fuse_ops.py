@@ -14,8 +14,8 @@ from strata.dialects.graph import FUSED
 from strata.irutil import symbol_names, unique_symbol
 from strata.passes import Pass
 
-ANCHORS = ("graph.matmul", "graph.add", "graph.relu")
-ELEMENTWISE = ("graph.add", "graph.relu")
+ELEMENTWISE = ("graph.add", "graph.sub", "graph.mul", "graph.relu")
+ANCHORS = ("graph.matmul", "graph.conv2d", *ELEMENTWISE)
 
 
 def _single_user(value: ir.Value) -> ir.Operation | None:
