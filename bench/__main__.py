@@ -29,12 +29,18 @@ def workloads(quick: bool) -> list[tuple[str, dict, float]]:
     items.append(
         ("sgemm 32x2048x2048", {"kind": "matmul", "shape": (32, 2048, 2048)}, 2.0 * 32 * 2048**2)
     )
+    from bench.systems import conv_block_weights
+
     weights = MLPWeights.default()
     for batch in (1, 64):
         flops = 2.0 * batch * (784 * 128 + 128 * 10)
         items.append(
             (f"MLP batch {batch}", {"kind": "mlp", "batch": batch, "weights": weights}, flops)
         )
+    conv_flops = 2 * 2.0 * 64 * 56 * 56 * 64 * 9  # two 3x3 convolutions, 64 -> 64 channels
+    items.append(
+        ("conv block", {"kind": "conv_block", "weights": conv_block_weights()}, conv_flops)
+    )
     return items
 
 
@@ -45,6 +51,8 @@ def inputs_for(model: dict, rng: np.random.Generator) -> list[np.ndarray]:
             rng.standard_normal((m, k), dtype=np.float32),
             rng.standard_normal((k, n), dtype=np.float32),
         ]
+    if model["kind"] == "conv_block":
+        return [rng.standard_normal((1, 64, 56, 56), dtype=np.float32)]
     return [rng.standard_normal((model["batch"], 784), dtype=np.float32)]
 
 
@@ -62,6 +70,8 @@ def run(args: argparse.Namespace) -> list[dict]:
     for threads in args.threads:
         set_threads(threads)
         for name, model, flops in workloads(args.quick):
+            if args.only not in name:
+                continue
             arrays = inputs_for(model, rng)
             reference = SYSTEMS["numpy"](model, threads)[0](*arrays)
             for system, prepare in SYSTEMS.items():
@@ -178,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     p.add_argument("--quick", action="store_true", help="small sizes only")
+    p.add_argument("--only", default="", help="run the workloads whose name contains this text")
     p.add_argument("--min-time", type=float, default=0.5, help="seconds of timed calls per sample")
     p.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
     args = p.parse_args(argv)

@@ -24,10 +24,35 @@ def set_threads(n: int) -> None:
         pass
 
 
+def conv_block_weights(seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {
+        "w1": (rng.standard_normal((64, 64, 3, 3)) * 0.05).astype(np.float32),
+        "b1": rng.standard_normal(64).astype(np.float32),
+        "w2": (rng.standard_normal((64, 64, 3, 3)) * 0.05).astype(np.float32),
+        "b2": rng.standard_normal(64).astype(np.float32),
+    }
+
+
+def _numpy_conv3x3(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """NCHW 3x3 convolution with padding 1 (im2col through a strided view, one tensordot)."""
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    windows = np.lib.stride_tricks.sliding_window_view(xp, (3, 3), axis=(2, 3))  # n c h w 3 3
+    return np.einsum("nchwij,ocij->nohw", windows, w, optimize=True)
+
+
 def _graph(model: Model):
     import strata
 
     b = strata.GraphBuilder("main")
+    if model["kind"] == "conv_block":
+        w = model["weights"]
+
+        def conv(x, k):
+            bias = b.constant(w[f"b{k}"].reshape(1, 64, 1, 1), f"b{k}")
+            return b.relu(b.add(b.conv2d(x, b.constant(w[f"w{k}"], f"w{k}"), padding=(1, 1)), bias))
+
+        return b.finish(conv(conv(b.input((1, 64, 56, 56)), 1), 2))
     if model["kind"] == "matmul":
         m, k, n = model["shape"]
         return b.finish(b.matmul(b.input((m, k)), b.input((k, n))))
@@ -64,6 +89,14 @@ def prepare_strata_tuned(model: Model, threads: int, *, trials: int = 16):
 def prepare_numpy(model: Model, threads: int):
     if model["kind"] == "matmul":
         return (lambda a, b: a @ b), 0.0
+    if model["kind"] == "conv_block":
+        w = model["weights"]
+
+        def block(x: np.ndarray) -> np.ndarray:
+            h = np.maximum(_numpy_conv3x3(x, w["w1"]) + w["b1"].reshape(1, 64, 1, 1), 0)
+            return np.maximum(_numpy_conv3x3(h, w["w2"]) + w["b2"].reshape(1, 64, 1, 1), 0)
+
+        return block, 0.0
     return model["weights"].reference, 0.0
 
 
@@ -79,6 +112,22 @@ def prepare_torch(model: Model, threads: int):
                 return torch.matmul(torch.from_numpy(a), torch.from_numpy(b)).numpy()
 
         return run, 0.0
+    if model["kind"] == "conv_block":
+        w = model["weights"]
+        convs = []
+        for k in (1, 2):
+            conv = torch.nn.Conv2d(64, 64, 3, padding=1)
+            with torch.no_grad():
+                conv.weight.copy_(torch.from_numpy(w[f"w{k}"]))
+                conv.bias.copy_(torch.from_numpy(w[f"b{k}"]))
+            convs += [conv, torch.nn.ReLU()]
+        block = torch.nn.Sequential(*convs).eval()
+
+        def run_block(x: np.ndarray):
+            with torch.no_grad():
+                return block(torch.from_numpy(x)).numpy()
+
+        return run_block, 0.0
     w = model["weights"]
     net = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
     with torch.no_grad():
@@ -108,6 +157,18 @@ def _onnx_model(model: Model):
         ]
         inits = []
         out = [helper.make_tensor_value_info("y", f32, [m, n])]
+    elif model["kind"] == "conv_block":
+        w = model["weights"]
+        conv = {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1]}
+        nodes = [
+            helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], **conv),
+            helper.make_node("Relu", ["c1"], ["r1"]),
+            helper.make_node("Conv", ["r1", "w2", "b2"], ["c2"], **conv),
+            helper.make_node("Relu", ["c2"], ["y"]),
+        ]
+        inputs = [helper.make_tensor_value_info("x", f32, [1, 64, 56, 56])]
+        inits = [numpy_helper.from_array(w[n], n) for n in ("w1", "b1", "w2", "b2")]
+        out = [helper.make_tensor_value_info("y", f32, [1, 64, 56, 56])]
     else:
         w = model["weights"]
         batch = model["batch"]
