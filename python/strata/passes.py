@@ -177,6 +177,7 @@ PASSES: dict[str, str] = {
     # tprog -> tprog
     "tprog-apply-schedule": "strata.transforms.tprog.apply_schedule:TprogApplySchedulePass",
     "tprog-apply-tuning-db": "strata.transforms.tprog.apply_tuning_db:TprogApplyTuningDbPass",
+    "tprog-parallelize": "strata.transforms.tprog.parallelize:TprogParallelizePass",
     # func -> func
     "func-emit-c-interface": "strata.transforms.func.emit_c_interface:FuncEmitCInterfacePass",
     # custom dialects -> upstream dialects

@@ -94,6 +94,7 @@ class CPUTarget:
         elements: list[Element] = []
         if tensorize:
             elements += make_element("convert-tprog-to-hwprim", f"vector-width={self.vector_width}")
+        elements += make_element("tprog-parallelize")
         elements += make_element("convert-tprog-to-scf")
         elements += make_element("convert-hwprim-to-vector")
         elements += make_element("convert-libcall-to-func")
