@@ -111,6 +111,7 @@ class ConvertGraphToTprogPass(Pass):
                     with ir.InsertionPoint(entry):
                         emit_compute(op, list(entry.arguments)[:-1], entry.arguments[-1], kind)
                         func.ReturnOp([])
+                    uniquify_loop_names(prim.operation)
                     new = call_prim_func(callee, list(op.operands), [op.results[0].type])
                 elif op.name == "func.call" and self._calls_fused(module, op):
                     new = call_prim_func(

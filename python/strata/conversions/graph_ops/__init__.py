@@ -3,6 +3,7 @@
 `LOWERINGS` maps an op name to `lower(op, ins, out, block_name)`, which emits, at the current
 insertion point, the loop nests and blocks computing `op` from buffers `ins` into buffer `out`.
 A new op adds a module here and registers its lowering; `convert-graph-to-tprog` does not change.
+Lowerings may reuse loop names across their nests: the pass makes names unique per function.
 """
 
 from __future__ import annotations
