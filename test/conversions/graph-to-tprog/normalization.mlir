@@ -1,7 +1,8 @@
 // RUN: strata-opt %s --split-input-file --convert-graph-to-tprog | FileCheck %s
 
 // A softmax is a max reduction into a row buffer, exp(x - max) into the output, a sum
-// reduction into a second row buffer, and an in-place division; the axis is the innermost loop.
+// reduction into a second row buffer, and an in-place division; the axis is the innermost loop,
+// vectorized (reductions reassociate), and exp is a polynomial LLVM can vectorize.
 // CHECK-LABEL: func.func @softmax_rows
 // CHECK: call @softmax(%{{.*}}, %{{.*}}) : (memref<4x10xf32>, memref<4x10xf32>) -> ()
 // CHECK-LABEL: func.func private @softmax
@@ -15,14 +16,16 @@
 // CHECK-NEXT: ^bb0(%[[VI:.*]]: index, %[[VK:.*]]: index):
 // CHECK-NEXT: %[[L:.*]] = memref.load %[[X]][%[[VI]], %[[VK]]]
 // CHECK-NEXT: %[[M:.*]] = memref.load %[[MAX]][%[[VI]]]
-// CHECK-NEXT: %[[NEW:.*]] = arith.maximumf %[[M]], %[[L]] : f32
+// CHECK-NEXT: %[[NEW:.*]] = arith.maximumf %[[M]], %[[L]] fastmath<reassoc> : f32
 // CHECK-NEXT: memref.store %[[NEW]], %[[MAX]][%[[VI]]]
 // CHECK: {dom = array<i64: 4, 10>, iter_types = ["spatial", "reduction"], name = "softmax_max"}
-// CHECK-NEXT: } {tprog.loop = "r1"}
+// CHECK-NEXT: } {tprog.kind = "vectorized", tprog.loop = "r1"}
 // CHECK-NEXT: } {tprog.loop = "i0"}
 // CHECK: memref.load %[[MAX]]
 // CHECK: %[[D:.*]] = arith.subf
-// CHECK: %[[E:.*]] = math.exp %[[D]] : f32
+// CHECK: math.floor
+// CHECK: arith.bitcast %{{.*}} : i32 to f32
+// CHECK: %[[E:.*]] = arith.mulf
 // CHECK: memref.store %[[E]], %[[OUT]]
 // CHECK: {dom = array<i64: 4, 10>, iter_types = ["spatial", "spatial"], name = "softmax_exp"}
 // CHECK-NEXT: } {tprog.loop = "i1"}
@@ -34,7 +37,7 @@
 // CHECK: arith.addf
 // CHECK: memref.store %{{.*}}, %[[SUM]]
 // CHECK: {dom = array<i64: 4, 10>, iter_types = ["spatial", "reduction"], name = "softmax_sum"}
-// CHECK-NEXT: } {tprog.loop = "r1_1"}
+// CHECK-NEXT: } {tprog.kind = "vectorized", tprog.loop = "r1_1"}
 // CHECK-NEXT: } {tprog.loop = "i0_2"}
 // CHECK: %[[S:.*]] = memref.load %[[SUM]]
 // CHECK: %[[V:.*]] = memref.load %[[OUT]]
@@ -60,7 +63,7 @@ func.func @softmax_rows(%x: tensor<4x10xf32>) -> tensor<4x10xf32> {
 // CHECK-NEXT: memref.load %[[X]][%[[VR]], %[[VJ]], %[[VK]]]
 // CHECK-NEXT: memref.load %[[MAX]][%[[VJ]], %[[VK]]]
 // CHECK: {dom = array<i64: 3, 5, 2>, iter_types = ["spatial", "spatial", "reduction"], name = "softmax_max"}
-// CHECK-NEXT: } {tprog.loop = "r0"}
+// CHECK-NEXT: } {tprog.kind = "vectorized", tprog.loop = "r0"}
 // CHECK-NEXT: } {tprog.loop = "i2"}
 // CHECK-NEXT: } {tprog.loop = "i1"}
 func.func @softmax_axis0(%x: tensor<2x3x5xf32>) -> tensor<2x3x5xf32> {
@@ -83,7 +86,7 @@ func.func @softmax_axis0(%x: tensor<2x3x5xf32>) -> tensor<2x3x5xf32> {
 // CHECK: arith.mulf %{{.*}}, %[[INV]]
 // CHECK: memref.store %{{.*}}, %[[MEAN]]
 // CHECK: {dom = array<i64: 2, 3, 8>, iter_types = ["spatial", "reduction", "reduction"], name = "layer_norm_mean"}
-// CHECK-NEXT: } {tprog.loop = "r2"}
+// CHECK-NEXT: } {tprog.kind = "vectorized", tprog.loop = "r2"}
 // CHECK-NEXT: } {tprog.loop = "r1"}
 // CHECK-NEXT: } {tprog.loop = "i0"}
 // CHECK: memref.load %[[MEAN]]

@@ -14,12 +14,18 @@ from mlir import ir
 from mlir.dialects import arith, memref
 from mlir.dialects import math as mathd
 
-from strata.conversions.graph_ops import register
+from strata.conversions.graph_ops import mathfn, register
 from strata.conversions.tprog_builder import BodyBuilder, emit_block
 from strata.dialects.tprog import IterType
 from strata.irutil import float_constant
+from strata.transforms.tprog.nest import LOOP_KIND
 
 S, R = IterType.SPATIAL, IterType.REDUCTION
+
+
+def REASSOC() -> ir.Attribute:  # noqa: N802 - reads as the flag it is
+    """Fast-math flags of reduction steps: reassociation only (no finite-math assumptions)."""
+    return ir.Attribute.parse("#arith.fastmath<reassoc>")
 
 
 def _row_buffer(shape: Sequence[int], reduced: Sequence[int], element: ir.Type) -> ir.Value:
@@ -49,7 +55,7 @@ def _reduction(
 
         return run
 
-    emit_block(
+    block = emit_block(
         name,
         names,
         [shape[d] for d in order],
@@ -57,6 +63,8 @@ def _reduction(
         in_input_order(body),
         in_input_order(init),
     )
+    # The accumulations are reassociable (REASSOC), so LLVM may vectorize the innermost loop.
+    block.operation.parent.attributes[LOOP_KIND] = ir.StringAttr.get("vectorized")
 
 
 def _spatial(name: str, shape: Sequence[int], body: BodyBuilder) -> None:
@@ -92,20 +100,26 @@ def lower_softmax(op: ir.Operation, ins: Sequence[ir.Value], out: ir.Value, name
 
     def max_body(v: list[ir.Value]) -> None:
         value = memref.LoadOp(x, v).result
-        _accumulate(row_max, _rows(v, reduced), lambda m: arith.MaximumFOp(m, value).result)
+        _accumulate(
+            row_max,
+            _rows(v, reduced),
+            lambda m: arith.MaximumFOp(m, value, fastmath=REASSOC()).result,
+        )
 
     def exp_body(v: list[ir.Value]) -> None:
         shifted = arith.SubFOp(
             memref.LoadOp(x, v).result, memref.LoadOp(row_max, _rows(v, reduced)).result
         ).result
-        memref.StoreOp(mathd.ExpOp(shifted).result, out, v)
+        memref.StoreOp(mathfn.exp(shifted), out, v)
 
     def sum_init(v: list[ir.Value]) -> None:
         memref.StoreOp(float_constant(element, 0.0), row_sum, _rows(v, reduced))
 
     def sum_body(v: list[ir.Value]) -> None:
         value = memref.LoadOp(out, v).result
-        _accumulate(row_sum, _rows(v, reduced), lambda s: arith.AddFOp(s, value).result)
+        _accumulate(
+            row_sum, _rows(v, reduced), lambda s: arith.AddFOp(s, value, fastmath=REASSOC()).result
+        )
 
     def div_body(v: list[ir.Value]) -> None:
         total = memref.LoadOp(row_sum, _rows(v, reduced)).result
@@ -142,12 +156,16 @@ def lower_layer_norm(op: ir.Operation, ins: Sequence[ir.Value], out: ir.Value, n
 
     def mean_body(v: list[ir.Value]) -> None:
         term = arith.MulFOp(memref.LoadOp(x, v).result, inv_count()).result
-        _accumulate(row_mean, _rows(v, reduced), lambda s: arith.AddFOp(s, term).result)
+        _accumulate(
+            row_mean, _rows(v, reduced), lambda s: arith.AddFOp(s, term, fastmath=REASSOC()).result
+        )
 
     def var_body(v: list[ir.Value]) -> None:
         c = centered(v)
         term = arith.MulFOp(arith.MulFOp(c, c).result, inv_count()).result
-        _accumulate(row_var, _rows(v, reduced), lambda s: arith.AddFOp(s, term).result)
+        _accumulate(
+            row_var, _rows(v, reduced), lambda s: arith.AddFOp(s, term, fastmath=REASSOC()).result
+        )
 
     def out_body(v: list[ir.Value]) -> None:
         var = memref.LoadOp(row_var, _rows(v, reduced)).result
