@@ -102,4 +102,22 @@ irdl.dialect @graph {
     %out = irdl.base "!builtin.tensor"
     irdl.results(output: %out)
   }
+
+  // The same elements in a new shape (row-major order); the result type gives the shape.
+  irdl.operation @reshape {
+    %in = irdl.base "!builtin.tensor"
+    irdl.operands(input: %in)
+    %out = irdl.base "!builtin.tensor"
+    irdl.results(output: %out)
+  }
+
+  // numpy.transpose: result dimension i is input dimension permutation[i].
+  irdl.operation @transpose {
+    %in = irdl.base "!builtin.tensor"
+    irdl.operands(input: %in)
+    %perm = irdl.base "#builtin.dense_array"
+    irdl.attributes {"permutation" = %perm}
+    %out = irdl.base "!builtin.tensor"
+    irdl.results(output: %out)
+  }
 }

@@ -276,3 +276,30 @@ func.func @conv2d_groups_kind(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) 
   %0 = "graph.conv2d"(%x, %w) {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilation = array<i64: 1, 1>, groups = "one"} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
   return
 }
+
+// -----
+
+// A reshape keeps the number of elements.
+func.func @reshape_count(%x: tensor<2x3xf32>) {
+  // expected-error@+1 {{reshape from 2x3 (6 elements) to 4x2 (8 elements) changes the number of elements}}
+  %0 = "graph.reshape"(%x) : (tensor<2x3xf32>) -> tensor<4x2xf32>
+  return
+}
+
+// -----
+
+// A transpose takes a permutation of the dimensions.
+func.func @transpose_permutation(%x: tensor<2x3xf32>) {
+  // expected-error@+1 {{permutation [0, 0] is not a permutation of the 2 dimensions}}
+  %0 = "graph.transpose"(%x) {permutation = array<i64: 0, 0>} : (tensor<2x3xf32>) -> tensor<2x2xf32>
+  return
+}
+
+// -----
+
+// A transpose's result type is the permuted input type.
+func.func @transpose_result(%x: tensor<2x3xf32>) {
+  // expected-error@+1 {{result type should be tensor<3x2xf32>, found tensor<2x3xf32>}}
+  %0 = "graph.transpose"(%x) {permutation = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return
+}

@@ -128,3 +128,15 @@ func.func @conv2d(%x: tensor<1x4x16x16xf32>, %w: tensor<6x2x3x3xf32>) -> tensor<
   %0 = "graph.conv2d"(%x, %w) {strides = array<i64: 2, 1>, padding = array<i64: 1, 0, 2, 1>, dilation = array<i64: 2, 1>, groups = 2 : i64} : (tensor<1x4x16x16xf32>, tensor<6x2x3x3xf32>) -> tensor<1x6x8x15xf32>
   return %0 : tensor<1x6x8x15xf32>
 }
+
+// -----
+
+// reshape and transpose round-trip.
+// CHECK-LABEL: func.func @layout
+// CHECK: %[[R:.*]] = "graph.reshape"(%{{.*}}) : (tensor<128x256xf32>) -> tensor<128x4x64xf32>
+// CHECK: "graph.transpose"(%[[R]]) {permutation = array<i64: 1, 0, 2>} : (tensor<128x4x64xf32>) -> tensor<4x128x64xf32>
+func.func @layout(%x: tensor<128x256xf32>) -> tensor<4x128x64xf32> {
+  %0 = "graph.reshape"(%x) : (tensor<128x256xf32>) -> tensor<128x4x64xf32>
+  %1 = "graph.transpose"(%0) {permutation = array<i64: 1, 0, 2>} : (tensor<128x4x64xf32>) -> tensor<4x128x64xf32>
+  return %1 : tensor<4x128x64xf32>
+}

@@ -18,6 +18,8 @@ from strata.dialects.shapes import (
     layer_norm_check,
     matmul_shape,
     normalized_axis,
+    reshape_check,
+    transpose_shape,
 )
 
 
@@ -241,6 +243,43 @@ class LayerNormOp(StrataOp):
     @property
     def epsilon(self) -> float:
         return ir.FloatAttr(self.operation.attributes["epsilon"]).value
+
+
+@register_operation(GraphDialect)
+class ReshapeOp(StrataOp):
+    """The same elements, row-major, in `shape` (one entry may be -1: inferred)."""
+
+    OPERATION_NAME = "graph.reshape"
+
+    def __init__(self, input: ir.Value, shape, *, loc=None, ip=None):
+        source = shape_of(input)
+        shape = list(shape)
+        if shape.count(-1) == 1:
+            known = 1
+            for d in shape:
+                known *= d if d != -1 else 1
+            total = 1
+            for d in source:
+                total *= d
+            shape[shape.index(-1)] = total // known if known else 0
+        reshape_check(source, shape)
+        self._build([input], [tensor_type(shape, _element_type(input))], loc=loc, ip=ip)
+
+
+@register_operation(GraphDialect)
+class TransposeOp(StrataOp):
+    """numpy.transpose(input, permutation)."""
+
+    OPERATION_NAME = "graph.transpose"
+
+    def __init__(self, input: ir.Value, permutation, *, loc=None, ip=None):
+        shape = transpose_shape(shape_of(input), list(permutation))
+        attrs = {"permutation": _i64_array(permutation)}
+        self._build([input], [tensor_type(shape, _element_type(input))], attrs, loc=loc, ip=ip)
+
+    @property
+    def permutation(self) -> list[int]:
+        return list(ir.DenseI64ArrayAttr(self.operation.attributes["permutation"]))
 
 
 FUSED = "graph.fused"  # unit attribute on a private func.func holding a fused subgraph

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 
@@ -104,3 +105,19 @@ def layer_norm_check(input: Sequence[int], weight: Sequence[int], bias: Sequence
             f"layer_norm weight {_fmt(weight)} and bias {_fmt(bias)} must equal the trailing "
             f"dimensions of the input {_fmt(input)}"
         )
+
+
+def reshape_check(input: Sequence[int], output: Sequence[int]) -> None:
+    if math.prod(input) != math.prod(output):
+        raise ShapeError(
+            f"reshape from {_fmt(input)} ({math.prod(input)} elements) to {_fmt(output)} "
+            f"({math.prod(output)} elements) changes the number of elements"
+        )
+
+
+def transpose_shape(input: Sequence[int], permutation: Sequence[int]) -> list[int]:
+    if sorted(permutation) != list(range(len(input))):
+        raise ShapeError(
+            f"permutation {list(permutation)} is not a permutation of the {len(input)} dimensions"
+        )
+    return [input[p] for p in permutation]

@@ -19,6 +19,8 @@ from strata.dialects.shapes import (
     layer_norm_check,
     matmul_shape,
     normalized_axis,
+    reshape_check,
+    transpose_shape,
 )
 from strata.irutil import elements_type, walk
 
@@ -205,6 +207,27 @@ def _verify_layer_norm(op: ir.Operation) -> None:
     _expect_result(op, list(x.shape), x.element_type)
 
 
+def _verify_reshape(op: ir.Operation) -> None:
+    x = _tensor(op, op.operands[0], "input")
+    y = _tensor(op, op.results[0], "result")
+    _located(op, lambda: reshape_check(list(x.shape), list(y.shape)))
+    if x.element_type != y.element_type:
+        raise CompileError(
+            f"reshape changes the element type: {x.element_type} to {y.element_type}", op.location
+        )
+
+
+def _verify_transpose(op: ir.Operation) -> None:
+    x = _tensor(op, op.operands[0], "input")
+    try:
+        permutation = op.opview.permutation
+    except ValueError:
+        raise CompileError("'permutation' must be an array<i64: ...>", op.location) from None
+    shape: list[int] = []
+    _located(op, lambda: shape.extend(transpose_shape(list(x.shape), permutation)))
+    _expect_result(op, shape, x.element_type)
+
+
 VERIFIERS: dict[str, Callable[[ir.Operation], None]] = {
     "graph.constant": _verify_constant,
     "graph.matmul": _binary(matmul_shape),
@@ -212,6 +235,8 @@ VERIFIERS: dict[str, Callable[[ir.Operation], None]] = {
     "graph.sub": _binary(broadcast_shape),
     "graph.mul": _binary(broadcast_shape),
     "graph.conv2d": _verify_conv2d,
+    "graph.reshape": _verify_reshape,
+    "graph.transpose": _verify_transpose,
     "graph.softmax": _verify_softmax,
     "graph.layer_norm": _verify_layer_norm,
     "graph.relu": _verify_relu,

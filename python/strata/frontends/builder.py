@@ -107,6 +107,12 @@ class GraphBuilder:
             groups=groups,
         )
 
+    def reshape(self, x: ir.Value, shape) -> ir.Value:
+        return self._build(graph.ReshapeOp, x, shape)
+
+    def transpose(self, x: ir.Value, permutation) -> ir.Value:
+        return self._build(graph.TransposeOp, x, permutation)
+
     def softmax(self, x: ir.Value, axis: int = -1) -> ir.Value:
         return self._build(graph.SoftmaxOp, x, axis=axis)
 

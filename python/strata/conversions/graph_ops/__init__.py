@@ -17,7 +17,7 @@ from strata.irutil import index_constant
 
 Lowering = Callable[[ir.Operation, Sequence[ir.Value], ir.Value, str], None]
 LOWERINGS: dict[str, Lowering] = {}
-_MODULES = ("elementwise", "matmul", "conv", "normalization")
+_MODULES = ("elementwise", "matmul", "conv", "normalization", "layout")
 _loaded = False
 
 

@@ -1,0 +1,69 @@
+"""graph.reshape and graph.transpose against numpy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import strata
+
+
+@pytest.mark.parametrize(
+    "shape,new_shape",
+    [
+        ((2, 3, 4), (6, 4)),
+        ((6, 4), (2, 3, 4)),
+        ((128, 256), (128, 4, 64)),
+        ((5,), (1, 5, 1)),
+        ((2, 6), (3, -1)),
+    ],
+)
+def test_reshape(shape, new_shape, rng):
+    b = strata.GraphBuilder("f")
+    module = b.finish(b.reshape(b.input(shape), new_shape))
+    x = rng.standard_normal(shape).astype(np.float32)
+    np.testing.assert_array_equal(strata.compile(module)(x), x.reshape(new_shape))
+
+
+@pytest.mark.parametrize(
+    "shape,permutation",
+    [
+        ((3, 5), (1, 0)),
+        ((2, 3, 4), (1, 0, 2)),
+        ((128, 4, 64), (1, 0, 2)),
+        ((4, 128, 64), (0, 2, 1)),
+        ((2, 3, 4, 5), (3, 1, 0, 2)),
+    ],
+)
+def test_transpose(shape, permutation, rng):
+    b = strata.GraphBuilder("f")
+    module = b.finish(b.transpose(b.input(shape), permutation))
+    x = rng.standard_normal(shape).astype(np.float32)
+    np.testing.assert_array_equal(strata.compile(module)(x), np.transpose(x, permutation))
+
+
+def test_multi_head_attention_layout(rng):
+    """The reshapes and transposes of multi-head attention, around batched matmuls."""
+    seq, heads, dim = 16, 4, 8
+    b = strata.GraphBuilder("f")
+    q, k = b.input((seq, heads * dim)), b.input((seq, heads * dim))
+    qh = b.transpose(b.reshape(q, (seq, heads, dim)), (1, 0, 2))
+    kt = b.transpose(b.reshape(k, (seq, heads, dim)), (1, 2, 0))
+    scores = b.softmax(b.matmul(qh, kt))
+    module = b.finish(b.reshape(b.transpose(scores, (1, 0, 2)), (seq, heads * seq)))
+    qv = rng.standard_normal((seq, heads * dim)).astype(np.float32)
+    kv = rng.standard_normal((seq, heads * dim)).astype(np.float32)
+    s = qv.reshape(seq, heads, dim).transpose(1, 0, 2) @ kv.reshape(seq, heads, dim).transpose(
+        1, 2, 0
+    )
+    e = np.exp(s - s.max(-1, keepdims=True))
+    expected = (e / e.sum(-1, keepdims=True)).transpose(1, 0, 2).reshape(seq, heads * seq)
+    np.testing.assert_allclose(strata.compile(module)(qv, kv), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_layout_errors():
+    b = strata.GraphBuilder("f")
+    x = b.input((2, 3))
+    with pytest.raises(strata.CompileError, match="changes the number of elements"):
+        b.reshape(x, (4, 2))
+    with pytest.raises(strata.CompileError, match=r"permutation \[0, 0\] is not a permutation"):
+        b.transpose(x, (0, 0))
