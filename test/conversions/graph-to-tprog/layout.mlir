@@ -3,7 +3,8 @@
 // A transpose is a copy block reading the input at the permuted index.
 // CHECK-LABEL: func.func private @transpose
 // CHECK-SAME: (%[[X:[a-z0-9_]+]]: memref<2x3x4xf32>, %[[OUT:[a-z0-9_]+]]: memref<3x2x4xf32>)
-// CHECK: ^bb0(%[[I:.*]]: index, %[[J:.*]]: index, %[[K:.*]]: index):
+// CHECK: }, {
+// CHECK-NEXT: ^bb0(%[[I:.*]]: index, %[[J:.*]]: index, %[[K:.*]]: index):
 // CHECK-NEXT: %[[V:.*]] = memref.load %[[X]][%[[J]], %[[I]], %[[K]]]
 // CHECK-NEXT: memref.store %[[V]], %[[OUT]][%[[I]], %[[J]], %[[K]]]
 // CHECK: name = "transpose"
