@@ -29,7 +29,7 @@ def workloads(quick: bool) -> list[tuple[str, dict, float]]:
     items.append(
         ("sgemm 32x2048x2048", {"kind": "matmul", "shape": (32, 2048, 2048)}, 2.0 * 32 * 2048**2)
     )
-    from bench.systems import conv_block_weights
+    from bench.systems import D_FF, D_MODEL, SEQ, conv_block_weights, encoder_weights
 
     weights = MLPWeights.default()
     for batch in (1, 64):
@@ -41,6 +41,9 @@ def workloads(quick: bool) -> list[tuple[str, dict, float]]:
     items.append(
         ("conv block", {"kind": "conv_block", "weights": conv_block_weights()}, conv_flops)
     )
+    encoder_flops = 2.0 * SEQ * (4 * D_MODEL * D_MODEL + 2 * D_MODEL * D_FF + 2 * SEQ * D_MODEL)
+    encoder = {"kind": "encoder", "weights": encoder_weights()}
+    items.append(("encoder block", encoder, encoder_flops))
     return items
 
 
@@ -53,6 +56,8 @@ def inputs_for(model: dict, rng: np.random.Generator) -> list[np.ndarray]:
         ]
     if model["kind"] == "conv_block":
         return [rng.standard_normal((1, 64, 56, 56), dtype=np.float32)]
+    if model["kind"] == "encoder":
+        return [rng.standard_normal((128, 256), dtype=np.float32)]
     return [rng.standard_normal((model["batch"], 784), dtype=np.float32)]
 
 
@@ -155,6 +160,8 @@ def chart(rows: list[dict], path: Path) -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
+        return
+    if not rows:
         return
     keys = sorted({(r["workload"], r["threads"]) for r in rows}, key=lambda k: (k[1], k[0]))
     systems = list(dict.fromkeys(r["system"] for r in rows))

@@ -34,6 +34,71 @@ def conv_block_weights(seed: int = 0) -> dict[str, np.ndarray]:
     }
 
 
+SEQ, D_MODEL, HEADS, D_FF = 128, 256, 4, 1024
+
+
+def encoder_weights(seed: int = 0) -> dict[str, np.ndarray]:
+    """Weights of one transformer encoder layer (post-norm, relu), in x @ W convention."""
+    rng = np.random.default_rng(seed)
+
+    def mat(i: int, o: int) -> np.ndarray:
+        return (rng.standard_normal((i, o)) / np.sqrt(i)).astype(np.float32)
+
+    def vec(n: int, scale: float = 0.1) -> np.ndarray:
+        return (rng.standard_normal(n) * scale).astype(np.float32)
+
+    w = {f"w{n}": mat(D_MODEL, D_MODEL) for n in "qkvo"}
+    w |= {f"b{n}": vec(D_MODEL) for n in "qkvo"}
+    w |= {"w1": mat(D_MODEL, D_FF), "c1": vec(D_FF), "w2": mat(D_FF, D_MODEL), "c2": vec(D_MODEL)}
+    w |= {"g1": 1 + vec(D_MODEL), "e1": vec(D_MODEL), "g2": 1 + vec(D_MODEL), "e2": vec(D_MODEL)}
+    return w
+
+
+def _numpy_layer_norm(x: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
+    mean = x.mean(-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + 1e-5) * g + b
+
+
+def numpy_encoder(w: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    dh = D_MODEL // HEADS
+
+    def heads(t: np.ndarray) -> np.ndarray:
+        return t.reshape(SEQ, HEADS, dh).transpose(1, 0, 2)
+
+    q, k, v = (heads(x @ w[f"w{n}"] + w[f"b{n}"]) for n in "qkv")
+    s = q @ k.transpose(0, 2, 1) * np.float32(1 / np.sqrt(dh))
+    e = np.exp(s - s.max(-1, keepdims=True))
+    o = (e / e.sum(-1, keepdims=True)) @ v
+    a = o.transpose(1, 0, 2).reshape(SEQ, D_MODEL) @ w["wo"] + w["bo"]
+    h = _numpy_layer_norm(x + a, w["g1"], w["e1"])
+    f = np.maximum(h @ w["w1"] + w["c1"], 0) @ w["w2"] + w["c2"]
+    return _numpy_layer_norm(h + f, w["g2"], w["e2"])
+
+
+def _strata_encoder(b, w: dict[str, np.ndarray]):
+    dh = D_MODEL // HEADS
+    x = b.input((SEQ, D_MODEL))
+
+    def linear(t, name: str, bias: str):
+        return b.add(b.matmul(t, b.constant(w[name], name)), b.constant(w[bias], bias))
+
+    def heads(t, permutation):
+        return b.transpose(b.reshape(t, (SEQ, HEADS, dh)), permutation)
+
+    q = heads(linear(x, "wq", "bq"), (1, 0, 2))
+    kt = heads(linear(x, "wk", "bk"), (1, 2, 0))
+    v = heads(linear(x, "wv", "bv"), (1, 0, 2))
+    scale = b.constant(np.array([1 / np.sqrt(dh)], np.float32), "scale")
+    p = b.softmax(b.mul(b.matmul(q, kt), scale))
+    o = b.reshape(b.transpose(b.matmul(p, v), (1, 0, 2)), (SEQ, D_MODEL))
+    h = b.layer_norm(
+        b.add(x, linear(o, "wo", "bo")), b.constant(w["g1"], "g1"), b.constant(w["e1"], "e1")
+    )
+    f = linear(b.relu(linear(h, "w1", "c1")), "w2", "c2")
+    return b.finish(b.layer_norm(b.add(h, f), b.constant(w["g2"], "g2"), b.constant(w["e2"], "e2")))
+
+
 def _numpy_conv3x3(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """NCHW 3x3 convolution with padding 1 (im2col through a strided view, one tensordot)."""
     xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
@@ -45,6 +110,8 @@ def _graph(model: Model):
     import strata
 
     b = strata.GraphBuilder("main")
+    if model["kind"] == "encoder":
+        return _strata_encoder(b, model["weights"])
     if model["kind"] == "conv_block":
         w = model["weights"]
 
@@ -89,6 +156,8 @@ def prepare_strata_tuned(model: Model, threads: int, *, trials: int = 16):
 def prepare_numpy(model: Model, threads: int):
     if model["kind"] == "matmul":
         return (lambda a, b: a @ b), 0.0
+    if model["kind"] == "encoder":
+        return (lambda x: numpy_encoder(model["weights"], x)), 0.0
     if model["kind"] == "conv_block":
         w = model["weights"]
 
@@ -112,6 +181,32 @@ def prepare_torch(model: Model, threads: int):
                 return torch.matmul(torch.from_numpy(a), torch.from_numpy(b)).numpy()
 
         return run, 0.0
+    if model["kind"] == "encoder":
+        w = model["weights"]
+        layer = torch.nn.TransformerEncoderLayer(
+            D_MODEL, HEADS, D_FF, dropout=0.0, batch_first=True, activation="relu"
+        ).eval()
+        with torch.no_grad():
+            qkv = np.concatenate([w["wq"].T, w["wk"].T, w["wv"].T])
+            layer.self_attn.in_proj_weight.copy_(torch.from_numpy(qkv))
+            layer.self_attn.in_proj_bias.copy_(
+                torch.from_numpy(np.concatenate([w["bq"], w["bk"], w["bv"]]))
+            )
+            layer.self_attn.out_proj.weight.copy_(torch.from_numpy(w["wo"].T.copy()))
+            layer.self_attn.out_proj.bias.copy_(torch.from_numpy(w["bo"]))
+            layer.linear1.weight.copy_(torch.from_numpy(w["w1"].T.copy()))
+            layer.linear1.bias.copy_(torch.from_numpy(w["c1"]))
+            layer.linear2.weight.copy_(torch.from_numpy(w["w2"].T.copy()))
+            layer.linear2.bias.copy_(torch.from_numpy(w["c2"]))
+            for k, norm in ((1, layer.norm1), (2, layer.norm2)):
+                norm.weight.copy_(torch.from_numpy(w[f"g{k}"]))
+                norm.bias.copy_(torch.from_numpy(w[f"e{k}"]))
+
+        def run_encoder(x: np.ndarray):
+            with torch.no_grad():
+                return layer(torch.from_numpy(x)[None])[0].numpy()
+
+        return run_encoder, 0.0
     if model["kind"] == "conv_block":
         w = model["weights"]
         convs = []
@@ -157,6 +252,10 @@ def _onnx_model(model: Model):
         ]
         inits = []
         out = [helper.make_tensor_value_info("y", f32, [m, n])]
+    elif model["kind"] == "encoder":
+        nodes, inits = _onnx_encoder(model["weights"], helper, numpy_helper)
+        inputs = [helper.make_tensor_value_info("x", f32, [SEQ, D_MODEL])]
+        out = [helper.make_tensor_value_info("y", f32, [SEQ, D_MODEL])]
     elif model["kind"] == "conv_block":
         w = model["weights"]
         conv = {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1]}
@@ -182,6 +281,47 @@ def _onnx_model(model: Model):
         out = [helper.make_tensor_value_info("y", f32, [batch, 10])]
     graph = helper.make_graph(nodes, "bench", inputs, out, inits)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def _onnx_encoder(w: dict[str, np.ndarray], helper, numpy_helper):
+    dh = D_MODEL // HEADS
+    inits = [numpy_helper.from_array(v, k) for k, v in w.items()]
+    inits += [
+        numpy_helper.from_array(np.array([SEQ, HEADS, dh], np.int64), "heads_shape"),
+        numpy_helper.from_array(np.array([SEQ, D_MODEL], np.int64), "model_shape"),
+        numpy_helper.from_array(np.array(1 / np.sqrt(dh), np.float32), "scale"),
+    ]
+    node = helper.make_node
+    nodes = []
+    for n in "qkv":
+        nodes += [
+            node("MatMul", ["x", f"w{n}"], [f"{n}0"]),
+            node("Add", [f"{n}0", f"b{n}"], [f"{n}1"]),
+            node("Reshape", [f"{n}1", "heads_shape"], [f"{n}2"]),
+        ]
+    nodes += [
+        node("Transpose", ["q2"], ["q"], perm=[1, 0, 2]),
+        node("Transpose", ["k2"], ["kt"], perm=[1, 2, 0]),
+        node("Transpose", ["v2"], ["v"], perm=[1, 0, 2]),
+        node("MatMul", ["q", "kt"], ["s0"]),
+        node("Mul", ["s0", "scale"], ["s1"]),
+        node("Softmax", ["s1"], ["p"], axis=-1),
+        node("MatMul", ["p", "v"], ["o0"]),
+        node("Transpose", ["o0"], ["o1"], perm=[1, 0, 2]),
+        node("Reshape", ["o1", "model_shape"], ["o2"]),
+        node("MatMul", ["o2", "wo"], ["a0"]),
+        node("Add", ["a0", "bo"], ["a1"]),
+        node("Add", ["x", "a1"], ["r1"]),
+        node("LayerNormalization", ["r1", "g1", "e1"], ["h"], axis=-1, epsilon=1e-5),
+        node("MatMul", ["h", "w1"], ["f0"]),
+        node("Add", ["f0", "c1"], ["f1"]),
+        node("Relu", ["f1"], ["f2"]),
+        node("MatMul", ["f2", "w2"], ["f3"]),
+        node("Add", ["f3", "c2"], ["f4"]),
+        node("Add", ["h", "f4"], ["r2"]),
+        node("LayerNormalization", ["r2", "g2", "e2"], ["y"], axis=-1, epsilon=1e-5),
+    ]
+    return nodes, inits
 
 
 def prepare_onnxruntime(model: Model, threads: int):

@@ -20,6 +20,9 @@ from strata.tuning.database import Database, Record, workload_key
 from strata.tuning.space import default_decisions, sketch, tunable_blocks
 
 
+MIN_GAIN = 0.03  # the final winner must be this much faster than the default schedule
+
+
 @dataclass
 class Candidate:
     decisions: list[list[int]]
@@ -193,7 +196,8 @@ def _final(
     fn: ir.Operation, name: str, vw: int, candidates: list[Candidate], rounds: int = 3
 ) -> tuple[int, dict[int, float]]:
     """Re-measure the default schedule and the three fastest others in alternation; the winner
-    is the lowest median (candidate index, and each finalist's median time)."""
+    is the lowest median if it beats the default by MIN_GAIN (candidate index, and each
+    finalist's median time)."""
     ranked = sorted(range(1, len(candidates)), key=lambda i: candidates[i].latency_us)
     finalists = [0, *ranked[:3]]
     samples: dict[int, list[float]] = {i: [] for i in finalists}
@@ -202,7 +206,12 @@ def _final(
             module, _trace = _run_decisions(fn, name, candidates[i].decisions, 0, vw)
             samples[i].append(measure(module, name))
     medians = {i: statistics.median(s) for i, s in samples.items()}
-    return min(medians, key=lambda i: medians[i]), medians
+    best = min(medians, key=lambda i: medians[i])
+    # A schedule must beat the default clearly: a program timed alone is a noisy proxy for it
+    # inside a model, and a tie is not worth a different schedule.
+    if medians[best] > (1 - MIN_GAIN) * medians[0]:
+        best = 0
+    return best, medians
 
 
 def _arity(fn: ir.Operation, name: str, vw: int, slot: int) -> int:
