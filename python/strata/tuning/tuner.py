@@ -19,7 +19,6 @@ from strata.transforms.tprog.trace import Trace
 from strata.tuning.database import Database, Record, workload_key
 from strata.tuning.space import default_decisions, sketch, tunable_blocks
 
-
 MIN_GAIN = 0.03  # the final winner must be this much faster than the default schedule
 
 
