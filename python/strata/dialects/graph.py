@@ -84,6 +84,14 @@ class _Binary(StrataOp):
         return self.operation.results[0]
 
 
+class _Broadcasting(_Binary):
+    """An elementwise binary op with numpy broadcasting."""
+
+    def __init__(self, lhs: ir.Value, rhs: ir.Value, *, loc=None, ip=None):
+        shape = broadcast_shape(shape_of(lhs), shape_of(rhs))
+        self._build([lhs, rhs], [tensor_type(shape, _element_type(lhs))], loc=loc, ip=ip)
+
+
 @register_operation(GraphDialect)
 class MatmulOp(_Binary):
     """numpy.matmul(lhs, rhs), batch dims included."""
@@ -96,14 +104,10 @@ class MatmulOp(_Binary):
 
 
 @register_operation(GraphDialect)
-class AddOp(_Binary):
+class AddOp(_Broadcasting):
     """lhs + rhs with numpy broadcasting."""
 
     OPERATION_NAME = "graph.add"
-
-    def __init__(self, lhs: ir.Value, rhs: ir.Value, *, loc=None, ip=None):
-        shape = broadcast_shape(shape_of(lhs), shape_of(rhs))
-        self._build([lhs, rhs], [tensor_type(shape, _element_type(lhs))], loc=loc, ip=ip)
 
 
 @register_operation(GraphDialect)
@@ -125,25 +129,17 @@ class ReluOp(StrataOp):
 
 
 @register_operation(GraphDialect)
-class SubOp(_Binary):
+class SubOp(_Broadcasting):
     """lhs - rhs with numpy broadcasting."""
 
     OPERATION_NAME = "graph.sub"
 
-    def __init__(self, lhs: ir.Value, rhs: ir.Value, *, loc=None, ip=None):
-        shape = broadcast_shape(shape_of(lhs), shape_of(rhs))
-        self._build([lhs, rhs], [tensor_type(shape, _element_type(lhs))], loc=loc, ip=ip)
-
 
 @register_operation(GraphDialect)
-class MulOp(_Binary):
+class MulOp(_Broadcasting):
     """lhs * rhs with numpy broadcasting."""
 
     OPERATION_NAME = "graph.mul"
-
-    def __init__(self, lhs: ir.Value, rhs: ir.Value, *, loc=None, ip=None):
-        shape = broadcast_shape(shape_of(lhs), shape_of(rhs))
-        self._build([lhs, rhs], [tensor_type(shape, _element_type(lhs))], loc=loc, ip=ip)
 
 
 def _i64_array(values) -> ir.Attribute:
