@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from mlir import ir
 from mlir.dialects import func
 
-from strata.conversions.graph_to_tprog import _new_prim_func, call_prim_func
+from strata.conversions.graph_to_tprog import call_prim_func, new_prim_func
 from strata.dialects.graph import FUSED
 from strata.dialects.libcall import MatmulOp
 from strata.irutil import functions, symbol_names, unique_symbol, walk
@@ -53,7 +53,7 @@ class ConvertGraphToLibcallPass(Pass):
             for op in [op for op in walk(fn) if op.name == "graph.matmul" and _accepted(op)]:
                 callee = unique_symbol(self.options.matmul.replace(".", "_"), taken)
                 with op.location:
-                    prim = _new_prim_func(
+                    prim = new_prim_func(
                         fn, callee, [v.type for v in op.operands], [op.results[0].type]
                     )
                     lhs, rhs, out = prim.regions[0].blocks[0].arguments

@@ -39,7 +39,7 @@ def emit_compute(op: ir.Operation, ins: Sequence[ir.Value], out: ir.Value, block
     lower(op, ins, out, block_name)
 
 
-def _new_prim_func(
+def new_prim_func(
     module_fn: ir.Operation, name: str, inputs: Sequence[ir.Type], outputs: Sequence[ir.Type]
 ):
     arg_types = [memref_type(t) for t in [*inputs, *outputs]]
@@ -104,7 +104,7 @@ class ConvertGraphToTprogPass(Pass):
                 elif lowering_for(op.name) is not None:
                     kind = op.name.split(".")[1]
                     callee = unique_symbol(kind, taken)
-                    prim = _new_prim_func(
+                    prim = new_prim_func(
                         fn, callee, [v.type for v in op.operands], [op.results[0].type]
                     )
                     entry = prim.regions[0].blocks[0]
@@ -137,7 +137,7 @@ class ConvertGraphToTprogPass(Pass):
         local buffers, the last op writing the output argument."""
         ftype = ir.TypeAttr(fn.attributes["function_type"]).value
         name = ir.StringAttr(fn.attributes["sym_name"]).value
-        prim = _new_prim_func(fn, name, list(ftype.inputs), list(ftype.results))
+        prim = new_prim_func(fn, name, list(ftype.inputs), list(ftype.results))
         entry = prim.regions[0].blocks[0]
         old_entry = fn.regions[0].blocks[0]
         buffers = dict(zip(old_entry.arguments, list(entry.arguments)[: len(ftype.inputs)]))

@@ -27,18 +27,12 @@ from strata.irutil import elements_type, walk
 FLOAT_TYPES = ("f32", "f16", "bf16")
 
 
-def _type_str(t: ir.Type) -> str:
-    return str(t)
-
-
 def _tensor(op: ir.Operation, value: ir.Value, what: str) -> ir.RankedTensorType:
     if not isinstance(value.type, ir.RankedTensorType):
-        raise CompileError(
-            f"{what} must be a ranked tensor, found {_type_str(value.type)}", op.location
-        )
+        raise CompileError(f"{what} must be a ranked tensor, found {value.type}", op.location)
     t = value.type
     if not t.has_static_shape:
-        raise CompileError(f"{what} must have a static shape, found {_type_str(t)}", op.location)
+        raise CompileError(f"{what} must have a static shape, found {t}", op.location)
     if str(t.element_type) not in FLOAT_TYPES:
         raise CompileError(
             f"{what} must have element type f32, f16 or bf16, found {t.element_type}", op.location

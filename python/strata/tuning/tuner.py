@@ -4,6 +4,7 @@ calls). Sampling is seeded; which candidates become parents depends on their mea
 
 from __future__ import annotations
 
+import copy
 import random
 import statistics
 import sys
@@ -15,9 +16,10 @@ import numpy as np
 from mlir import ir
 
 from strata.irutil import functions, symbol_name
+from strata.transforms.tprog.schedule import Schedule
 from strata.transforms.tprog.trace import Trace
 from strata.tuning.database import Database, Record, workload_key
-from strata.tuning.space import default_decisions, sketch, tunable_blocks
+from strata.tuning.space import default_decisions, sketch
 
 MIN_GAIN = 0.03  # the final winner must be this much faster than the default schedule
 
@@ -88,41 +90,27 @@ def _progress(label: str, done: int, total: int, best: float) -> None:
         sys.stderr.write("\n")
 
 
-def _run_decisions(
-    fn: ir.Operation, name: str, decisions: list[list[int]] | None, seed: int, vw: int
-):
-    """Apply the sketch with `decisions` (or fresh samples) to a copy: (module, trace)."""
-    from strata.transforms.tprog.schedule import Schedule
-
-    module = _standalone(fn)
-    sch = Schedule(module, name, seed=seed)
-    if decisions is None:
-        sketch(sch, vw)
-    else:
-        trace = _decided_trace(name, decisions, vw, module)
-        trace.apply(sch)
-    return module, sch.trace
-
-
-def _decided_trace(name: str, decisions: list[list[int]], vw: int, module) -> Trace:
-    from strata.transforms.tprog.schedule import Schedule
-
-    probe = Schedule(_standalone_copy(module), name)
-    sketch(probe, vw)  # the structure of the sketch; decisions replaced below
-    samples = [ins for ins in probe.trace.instructions if ins.kind.startswith("sample_")]
-    for ins, decision in zip(samples, decisions):
-        ins.decision = decision
+def _template(fn: ir.Operation, name: str, vw: int) -> Trace:
+    """The sketch's trace on a copy of `fn`: its sampling instructions are the decisions a
+    candidate fixes (sampled here once, replaced per candidate)."""
+    probe = Schedule(_standalone(fn), name)
+    sketch(probe, vw)
     return probe.trace
 
 
-def _standalone_copy(module: ir.Module) -> ir.Module:
-    return ir.Module.parse(module.operation.get_asm(enable_debug_info=True), context=module.context)
+def _samples(template: Trace) -> list:
+    return [ins for ins in template.instructions if ins.kind == "sample_categorical"]
 
 
-def _decisions(trace: Trace) -> list[list[int]]:
-    return [
-        list(ins.decision or []) for ins in trace.instructions if ins.kind.startswith("sample_")
-    ]
+def _run_decisions(fn: ir.Operation, name: str, template: Trace, decisions: list[list[int]]):
+    """Apply the sketch with `decisions` to a copy of `fn`: (module, trace)."""
+    trace = Trace(template.func_name, [copy.copy(ins) for ins in template.instructions])
+    for ins, decision in zip(_samples(trace), decisions):
+        ins.decision = decision
+    module = _standalone(fn)
+    sch = Schedule(module, name)
+    trace.apply(sch)
+    return module, sch.trace
 
 
 def tune(
@@ -152,10 +140,10 @@ def tune(
         if "tprog.prim_func" not in fn.attributes:
             continue
         name = symbol_name(fn)
-        from strata.transforms.tprog.schedule import Schedule
-
-        if not tunable_blocks(Schedule(_standalone(fn), name)):
-            continue
+        template = _template(fn, name, vw)
+        arity = [len(ins.inputs["candidates"]) for ins in _samples(template)]
+        if not arity:
+            continue  # nothing the search space covers
         key = workload_key(fn)
         candidates: list[Candidate] = []
         n_random = max(1, trials // 2)
@@ -165,25 +153,23 @@ def tune(
             if trial == 0:  # the default schedule, as a trace
                 decisions = default_decisions(Schedule(_standalone(fn), name), vw)
             elif trial <= n_random:
-                decisions = None
+                decisions = [[rng.randrange(n)] for n in arity]
             else:  # evolutionary step: change one decision of one of the best schedules
                 parents = sorted(candidates, key=lambda c: c.latency_us)[:4]
                 parent = rng.choice(parents)
                 decisions = [list(d) for d in parent.decisions]
                 slot = rng.randrange(len(decisions))
-                decisions[slot] = [rng.randrange(_arity(fn, name, vw, slot))]
-            candidate_module, trace = _run_decisions(
-                fn, name, decisions, rng.randrange(1 << 30), vw
-            )
+                decisions[slot] = [rng.randrange(arity[slot])]
+            candidate_module, trace = _run_decisions(fn, name, template, decisions)
             best_so_far = min((c.latency_us for c in candidates), default=float("inf"))
             latency = measure(candidate_module, name, give_up_us=4 * best_so_far)
-            candidates.append(Candidate(_decisions(trace), str(trace), latency))
+            candidates.append(Candidate(decisions, str(trace), latency))
             db.add(Record(key, name, target_key, latency, str(trace)))
             if progress:
                 best = min(c.latency_us for c in candidates)
                 _progress(name, trial + 1, trials, best)
         if candidates:
-            winner, times = _final(fn, name, vw, candidates)
+            winner, times = _final(fn, name, template, candidates)
             db.add(
                 Record(key, name, target_key, times[winner], candidates[winner].trace, final=True)
             )
@@ -192,7 +178,7 @@ def tune(
 
 
 def _final(
-    fn: ir.Operation, name: str, vw: int, candidates: list[Candidate], rounds: int = 3
+    fn: ir.Operation, name: str, template: Trace, candidates: list[Candidate], rounds: int = 3
 ) -> tuple[int, dict[int, float]]:
     """Re-measure the default schedule and the three fastest others in alternation; the winner
     is the lowest median if it beats the default by MIN_GAIN (candidate index, and each
@@ -202,7 +188,7 @@ def _final(
     samples: dict[int, list[float]] = {i: [] for i in finalists}
     for _ in range(rounds):
         for i in finalists:
-            module, _trace = _run_decisions(fn, name, candidates[i].decisions, 0, vw)
+            module, _trace = _run_decisions(fn, name, template, candidates[i].decisions)
             samples[i].append(measure(module, name))
     medians = {i: statistics.median(s) for i, s in samples.items()}
     best = min(medians, key=lambda i: medians[i])
@@ -211,13 +197,3 @@ def _final(
     if medians[best] > (1 - MIN_GAIN) * medians[0]:
         best = 0
     return best, medians
-
-
-def _arity(fn: ir.Operation, name: str, vw: int, slot: int) -> int:
-    """How many candidates decision `slot` of the sketch chooses among."""
-    from strata.transforms.tprog.schedule import Schedule
-
-    probe = Schedule(_standalone(fn), name)
-    sketch(probe, vw)
-    samples = [ins for ins in probe.trace.instructions if ins.kind == "sample_categorical"]
-    return len(samples[slot].inputs["candidates"])

@@ -188,18 +188,16 @@ def rebind(block: ir.Operation, exprs: list[Expr]) -> None:
 
 
 def _erase_dead_applies(fn: ir.Operation) -> None:
+    """Erase unused index computations inside loops (bindings detached from their blocks); one
+    post-order sweep suffices, since an op's users come after it."""
     from strata.irutil import walk
 
-    changed = True
-    while changed:
-        changed = False
-        for op in walk(fn):
-            if op.name in ("affine.apply", "arith.constant") and op.parent is not None:
-                if op.parent.name != "func.func" and not list(op.results[0].uses):
-                    if op.name == "arith.constant" and not isinstance(
-                        op.results[0].type, ir.IndexType
-                    ):
-                        continue
-                    op.erase()
-                    changed = True
-                    break
+    for op in reversed(list(walk(fn))):
+        if (
+            op.name in ("affine.apply", "arith.constant")
+            and isinstance(op.results[0].type, ir.IndexType)
+            and op.parent is not None
+            and op.parent.name != "func.func"
+            and not list(op.results[0].uses)
+        ):
+            op.erase()
