@@ -121,3 +121,119 @@ def transpose_shape(input: Sequence[int], permutation: Sequence[int]) -> list[in
             f"permutation {list(permutation)} is not a permutation of the {len(input)} dimensions"
         )
     return [input[p] for p in permutation]
+
+
+def batch_norm_check(input: Sequence[int], *params: Sequence[int]) -> None:
+    if len(input) < 2:
+        raise ShapeError(f"batch_norm takes an N x C x ... input, got {_fmt(input)}")
+    for p in params:
+        if list(p) != [input[1]]:
+            raise ShapeError(
+                f"batch_norm weight, bias, mean and var must have shape {input[1]} (the channels "
+                f"of the input {_fmt(input)}), found {_fmt(p)}"
+            )
+
+
+def reduce_shape(input: Sequence[int], axes: Sequence[int], keepdim: bool) -> list[int]:
+    """The shape of a reduction of `input` over `axes`."""
+    rank = len(input)
+    normalized = [normalized_axis(a, rank) for a in axes]
+    if len(set(normalized)) != len(normalized):
+        raise ShapeError(f"reduction axes {list(axes)} repeat a dimension")
+    if keepdim:
+        return [1 if d in normalized else n for d, n in enumerate(input)]
+    return [n for d, n in enumerate(input) if d not in normalized]
+
+
+def _window_output(
+    size: int, kernel: int, stride: int, pad_lo: int, pad_hi: int, dilation: int
+) -> int:
+    return (size + pad_lo + pad_hi - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def pool2d_shape(
+    input: Sequence[int],
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    padding: Sequence[int],
+    dilation: Sequence[int] = (1, 1),
+) -> list[int]:
+    """Output shape of a 2-D pooling window over an NCHW input."""
+    if len(input) != 4:
+        raise ShapeError(f"pooling takes a 4-D (NCHW) input, got {_fmt(input)}")
+    if len(kernel) != 2 or len(strides) != 2 or len(dilation) != 2 or len(padding) != 4:
+        raise ShapeError(
+            "pooling needs 2 kernel sizes, 2 strides, 2 dilations and 4 paddings "
+            "(top, left, bottom, right)"
+        )
+    if min(kernel) < 1 or min(strides) < 1 or min(dilation) < 1 or min(padding) < 0:
+        raise ShapeError("pooling kernel, strides and dilations must be positive, paddings >= 0")
+    if max(padding[0], padding[2]) * 2 > kernel[0] or max(padding[1], padding[3]) * 2 > kernel[1]:
+        raise ShapeError(
+            f"pooling padding {list(padding)} must be at most half the kernel {list(kernel)}"
+        )
+    n, c, h, w = input
+    oh = _window_output(h, kernel[0], strides[0], padding[0], padding[2], dilation[0])
+    ow = _window_output(w, kernel[1], strides[1], padding[1], padding[3], dilation[1])
+    if oh < 1 or ow < 1:
+        raise ShapeError(f"pooling output would be empty ({oh}x{ow}): the window is too large")
+    return [n, c, oh, ow]
+
+
+def adaptive_pool_check(input: Sequence[int], output: Sequence[int]) -> None:
+    if len(input) != 4 or len(output) != 4 or list(input[:2]) != list(output[:2]):
+        raise ShapeError(
+            f"adaptive_avg_pool2d maps N x C x H x W to N x C x OH x OW, "
+            f"got {_fmt(input)} to {_fmt(output)}"
+        )
+    if min(output[2:]) < 1:
+        raise ShapeError(f"adaptive_avg_pool2d output size must be positive, got {_fmt(output)}")
+
+
+def slice_shape(
+    input: Sequence[int], offsets: Sequence[int], sizes: Sequence[int], strides: Sequence[int]
+) -> list[int]:
+    rank = len(input)
+    if not len(offsets) == len(sizes) == len(strides) == rank:
+        raise ShapeError(
+            f"slice needs one offset, size and stride per dimension of {_fmt(input)} "
+            f"(rank {rank}), got {len(offsets)}, {len(sizes)} and {len(strides)}"
+        )
+    for d, (n, o, s, st) in enumerate(zip(input, offsets, sizes, strides)):
+        if o < 0 or s < 1 or st < 1 or o + (s - 1) * st >= n:
+            raise ShapeError(
+                f"slice dimension {d}: offset {o}, size {s}, stride {st} does not fit "
+                f"in {n} elements"
+            )
+    return list(sizes)
+
+
+def concat_shape(lhs: Sequence[int], rhs: Sequence[int], axis: int) -> list[int]:
+    if len(lhs) != len(rhs):
+        raise ShapeError(f"concat operands have different ranks: {_fmt(lhs)} and {_fmt(rhs)}")
+    a = normalized_axis(axis, len(lhs))
+    for d, (x, y) in enumerate(zip(lhs, rhs)):
+        if d != a and x != y:
+            raise ShapeError(
+                f"concat operands {_fmt(lhs)} and {_fmt(rhs)} differ in dimension {d}, "
+                f"not only in the concatenation axis {a}"
+            )
+    out = list(lhs)
+    out[a] = lhs[a] + rhs[a]
+    return out
+
+
+def broadcast_to_check(input: Sequence[int], output: Sequence[int]) -> None:
+    ok = len(output) >= len(input)
+    if ok:
+        tail = output[len(output) - len(input) :]
+        ok = all(i in (1, o) for i, o in zip(input, tail))
+    if not ok:
+        raise ShapeError(f"cannot broadcast {_fmt(input)} to {_fmt(output)}")
+
+
+def gather_shape(input: Sequence[int], indices: Sequence[int], axis: int) -> list[int]:
+    if not input:
+        raise ShapeError("gather needs an input of rank >= 1")
+    a = normalized_axis(axis, len(input))
+    return [*input[:a], *indices, *input[a + 1 :]]

@@ -8,34 +8,48 @@ op verifiers run, so malformed input is rejected before any pass sees it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from mlir import ir
 
 from strata.diagnostics import CompileError
 from strata.dialects.shapes import (
     ShapeError,
+    adaptive_pool_check,
+    batch_norm_check,
     broadcast_shape,
+    broadcast_to_check,
+    concat_shape,
     conv2d_shape,
+    gather_shape,
     layer_norm_check,
     matmul_shape,
     normalized_axis,
+    pool2d_shape,
+    reduce_shape,
     reshape_check,
+    slice_shape,
     transpose_shape,
 )
 from strata.irutil import elements_type, walk
 
 FLOAT_TYPES = ("f32", "f16", "bf16")
+INDEX_TYPES = ("i32", "i64")
 
 
-def _tensor(op: ir.Operation, value: ir.Value, what: str) -> ir.RankedTensorType:
+def _tensor(
+    op: ir.Operation, value: ir.Value, what: str, elements: tuple[str, ...] = FLOAT_TYPES
+) -> ir.RankedTensorType:
     if not isinstance(value.type, ir.RankedTensorType):
         raise CompileError(f"{what} must be a ranked tensor, found {value.type}", op.location)
     t = value.type
     if not t.has_static_shape:
         raise CompileError(f"{what} must have a static shape, found {t}", op.location)
-    if str(t.element_type) not in FLOAT_TYPES:
+    if str(t.element_type) not in elements:
         raise CompileError(
-            f"{what} must have element type f32, f16 or bf16, found {t.element_type}", op.location
+            f"{what} must have element type {', '.join(elements[:-1])} or {elements[-1]}, "
+            f"found {t.element_type}",
+            op.location,
         )
     return t
 
@@ -68,14 +82,14 @@ def _binary(rule: Callable[[list[int], list[int]], list[int]]) -> Callable[[ir.O
     return verify
 
 
-def _verify_relu(op: ir.Operation) -> None:
+def _verify_unary(op: ir.Operation) -> None:
     x = _tensor(op, op.operands[0], "input")
     _expect_result(op, list(x.shape), x.element_type)
 
 
 def _verify_constant(op: ir.Operation) -> None:
     value = op.attributes["value"]
-    result = _tensor(op, op.results[0], "result")
+    result = _tensor(op, op.results[0], "result", FLOAT_TYPES + INDEX_TYPES)
     vtype = elements_type(value)
     if vtype is None:
         raise CompileError(
@@ -222,6 +236,107 @@ def _verify_transpose(op: ir.Operation) -> None:
     _expect_result(op, shape, x.element_type)
 
 
+def _shape_rule(op: ir.Operation, infer: Callable[[], Any]) -> Any:
+    """Run a shape rule, reporting its error at `op`; a malformed attribute of the right base
+    kind (e.g. an array of the wrong element type) reads as a ValueError."""
+    try:
+        return infer()
+    except ShapeError as e:
+        raise CompileError(str(e), op.location) from None
+    except (ValueError, TypeError) as e:
+        raise CompileError(f"malformed attribute: {e}", op.location) from None
+
+
+def _verify_gelu(op: ir.Operation) -> None:
+    approximate = op.opview.approximate
+    if approximate not in ("none", "tanh"):
+        raise CompileError(
+            f'\'approximate\' must be "none" or "tanh", found "{approximate}"', op.location
+        )
+    _verify_unary(op)
+
+
+def _verify_log_softmax(op: ir.Operation) -> None:
+    _verify_softmax(op)
+
+
+def _verify_batch_norm(op: ir.Operation) -> None:
+    x = _tensor(op, op.operands[0], "input")
+    names = ("weight", "bias", "mean", "var")
+    params = [_tensor(op, v, n) for v, n in zip(list(op.operands)[1:], names)]
+    for p in params:
+        _same_element(op, x, p)
+    _shape_rule(op, lambda: batch_norm_check(list(x.shape), *(list(p.shape) for p in params)))
+    _expect_result(op, list(x.shape), x.element_type)
+
+
+def _verify_reduce(op: ir.Operation) -> None:
+    x = _tensor(op, op.operands[0], "input")
+    view = op.opview
+    shape = _shape_rule(op, lambda: reduce_shape(list(x.shape), view.axes, view.keepdim))
+    _expect_result(op, shape, x.element_type)
+
+
+def _verify_max_pool(op: ir.Operation) -> None:
+    x = _tensor(op, op.operands[0], "input")
+    v = op.opview
+    shape = _shape_rule(
+        op, lambda: pool2d_shape(list(x.shape), v.kernel, v.strides, v.padding, v.dilation)
+    )
+    _expect_result(op, shape, x.element_type)
+
+
+def _verify_avg_pool(op: ir.Operation) -> None:
+    x = _tensor(op, op.operands[0], "input")
+    v = op.opview
+    shape = _shape_rule(op, lambda: pool2d_shape(list(x.shape), v.kernel, v.strides, v.padding))
+    v.count_include_pad  # noqa: B018 - checks the attribute is a bool
+    _expect_result(op, shape, x.element_type)
+
+
+def _verify_same_element_result(op: ir.Operation) -> tuple[ir.RankedTensorType, ...]:
+    x = _tensor(op, op.operands[0], "input")
+    y = _tensor(op, op.results[0], "result")
+    if x.element_type != y.element_type:
+        raise CompileError(
+            f"result element type {y.element_type} differs from the input's {x.element_type}",
+            op.location,
+        )
+    return x, y
+
+
+def _verify_adaptive_pool(op: ir.Operation) -> None:
+    x, y = _verify_same_element_result(op)
+    _shape_rule(op, lambda: adaptive_pool_check(list(x.shape), list(y.shape)))
+
+
+def _verify_broadcast_to(op: ir.Operation) -> None:
+    x, y = _verify_same_element_result(op)
+    _shape_rule(op, lambda: broadcast_to_check(list(x.shape), list(y.shape)))
+
+
+def _verify_slice(op: ir.Operation) -> None:
+    x = _tensor(op, op.operands[0], "input")
+    v = op.opview
+    shape = _shape_rule(op, lambda: slice_shape(list(x.shape), v.offsets, v.sizes, v.strides))
+    _expect_result(op, shape, x.element_type)
+
+
+def _verify_concat(op: ir.Operation) -> None:
+    lhs = _tensor(op, op.operands[0], "lhs")
+    rhs = _tensor(op, op.operands[1], "rhs")
+    _same_element(op, lhs, rhs)
+    shape = _shape_rule(op, lambda: concat_shape(list(lhs.shape), list(rhs.shape), op.opview.axis))
+    _expect_result(op, shape, lhs.element_type)
+
+
+def _verify_gather(op: ir.Operation) -> None:
+    x = _tensor(op, op.operands[0], "input")
+    idx = _tensor(op, op.operands[1], "indices", INDEX_TYPES)
+    shape = _shape_rule(op, lambda: gather_shape(list(x.shape), list(idx.shape), op.opview.axis))
+    _expect_result(op, shape, x.element_type)
+
+
 VERIFIERS: dict[str, Callable[[ir.Operation], None]] = {
     "graph.constant": _verify_constant,
     "graph.matmul": _binary(matmul_shape),
@@ -233,7 +348,25 @@ VERIFIERS: dict[str, Callable[[ir.Operation], None]] = {
     "graph.transpose": _verify_transpose,
     "graph.softmax": _verify_softmax,
     "graph.layer_norm": _verify_layer_norm,
-    "graph.relu": _verify_relu,
+    **{
+        f"graph.{name}": _verify_unary
+        for name in ("relu", "silu", "sigmoid", "tanh", "exp", "log", "erf", "sqrt", "rsqrt")
+        + ("neg", "abs")
+    },
+    **{f"graph.{name}": _binary(broadcast_shape) for name in ("div", "pow", "maximum", "minimum")},
+    "graph.gelu": _verify_gelu,
+    "graph.log_softmax": _verify_log_softmax,
+    "graph.batch_norm": _verify_batch_norm,
+    "graph.reduce_sum": _verify_reduce,
+    "graph.reduce_mean": _verify_reduce,
+    "graph.reduce_max": _verify_reduce,
+    "graph.max_pool2d": _verify_max_pool,
+    "graph.avg_pool2d": _verify_avg_pool,
+    "graph.adaptive_avg_pool2d": _verify_adaptive_pool,
+    "graph.slice": _verify_slice,
+    "graph.concat": _verify_concat,
+    "graph.broadcast_to": _verify_broadcast_to,
+    "graph.gather": _verify_gather,
     "tprog.block": _verify_block,
     "libcall.matmul": _verify_libcall_matmul,
     "hwprim.fma_microkernel": _verify_microkernel,

@@ -20,7 +20,20 @@ from mlir.dialects import func
 from strata.dialects import graph, make_context
 from strata.dialects.shapes import ShapeError
 
-_ELEMENT = {"f32": ir.F32Type.get, "f16": ir.F16Type.get, "bf16": ir.BF16Type.get}
+_ELEMENT = {
+    "f32": ir.F32Type.get,
+    "f16": ir.F16Type.get,
+    "bf16": ir.BF16Type.get,
+    "i32": lambda: ir.IntegerType.get_signless(32),
+    "i64": lambda: ir.IntegerType.get_signless(64),
+}
+
+
+def _op_class(name: str) -> type:
+    for value in vars(graph).values():
+        if isinstance(value, type) and getattr(value, "OPERATION_NAME", None) == name:
+            return value
+    raise KeyError(name)
 
 
 class GraphBuilder:
@@ -66,10 +79,16 @@ class GraphBuilder:
 
                 raise CompileError(f"{cls.OPERATION_NAME}: {e}", loc) from None
 
-    def constant(self, array: np.ndarray, name: str = "weight") -> ir.Value:
-        """A weight, held as a resource blob (not printed as text)."""
+    def constant(
+        self, array: np.ndarray, name: str = "weight", dtype: str | None = None
+    ) -> ir.Value:
+        """A weight, held as a resource blob (not printed as text). `dtype="bf16"` takes the
+        bits of bfloat16 values as a uint16 array (numpy has no bfloat16)."""
         with self.context, self._location() as loc, ir.InsertionPoint(self._entry):
-            return graph.ConstantOp.from_numpy(np.asarray(array), name=name, loc=loc).output
+            element = _ELEMENT[dtype]() if dtype is not None else None
+            return graph.ConstantOp.from_numpy(
+                np.asarray(array), name=name, element=element, loc=loc
+            ).output
 
     def matmul(self, lhs: ir.Value, rhs: ir.Value) -> ir.Value:
         return self._build(graph.MatmulOp, lhs, rhs)
@@ -120,6 +139,134 @@ class GraphBuilder:
         self, x: ir.Value, weight: ir.Value, bias: ir.Value, epsilon: float = 1e-5
     ) -> ir.Value:
         return self._build(graph.LayerNormOp, x, weight, bias, epsilon=epsilon)
+
+    # Elementwise math.
+    def gelu(self, x: ir.Value, approximate: str = "none") -> ir.Value:
+        return self._build(graph.GeluOp, x, approximate=approximate)
+
+    def unary(self, name: str, x: ir.Value) -> ir.Value:
+        """An elementwise op of `graph.UNARY_OPS` by name ("relu", "silu", "tanh", ...)."""
+        if name not in graph.UNARY_OPS:
+            raise ValueError(f"unknown unary op '{name}'; valid: {', '.join(graph.UNARY_OPS)}")
+        if name == "gelu":
+            return self.gelu(x)
+        return self._build(_op_class(f"graph.{name}"), x)
+
+    def silu(self, x: ir.Value) -> ir.Value:
+        return self._build(graph.SiluOp, x)
+
+    def sigmoid(self, x: ir.Value) -> ir.Value:
+        return self._build(graph.SigmoidOp, x)
+
+    def tanh(self, x: ir.Value) -> ir.Value:
+        return self._build(graph.TanhOp, x)
+
+    def exp(self, x: ir.Value) -> ir.Value:
+        return self._build(graph.ExpOp, x)
+
+    def log(self, x: ir.Value) -> ir.Value:
+        return self._build(graph.LogOp, x)
+
+    def erf(self, x: ir.Value) -> ir.Value:
+        return self._build(graph.ErfOp, x)
+
+    def sqrt(self, x: ir.Value) -> ir.Value:
+        return self._build(graph.SqrtOp, x)
+
+    def rsqrt(self, x: ir.Value) -> ir.Value:
+        return self._build(graph.RsqrtOp, x)
+
+    def neg(self, x: ir.Value) -> ir.Value:
+        return self._build(graph.NegOp, x)
+
+    def abs(self, x: ir.Value) -> ir.Value:
+        return self._build(graph.AbsOp, x)
+
+    def binary(self, name: str, lhs: ir.Value, rhs: ir.Value) -> ir.Value:
+        """A broadcasting op of `graph.BINARY_OPS` by name ("add", "div", "maximum", ...)."""
+        if name not in graph.BINARY_OPS:
+            raise ValueError(f"unknown binary op '{name}'; valid: {', '.join(graph.BINARY_OPS)}")
+        return self._build(_op_class(f"graph.{name}"), lhs, rhs)
+
+    def div(self, lhs: ir.Value, rhs: ir.Value) -> ir.Value:
+        return self._build(graph.DivOp, lhs, rhs)
+
+    def pow(self, lhs: ir.Value, rhs: ir.Value) -> ir.Value:
+        return self._build(graph.PowOp, lhs, rhs)
+
+    def maximum(self, lhs: ir.Value, rhs: ir.Value) -> ir.Value:
+        return self._build(graph.MaximumOp, lhs, rhs)
+
+    def minimum(self, lhs: ir.Value, rhs: ir.Value) -> ir.Value:
+        return self._build(graph.MinimumOp, lhs, rhs)
+
+    # Normalization, reductions, pooling.
+    def log_softmax(self, x: ir.Value, axis: int = -1) -> ir.Value:
+        return self._build(graph.LogSoftmaxOp, x, axis=axis)
+
+    def batch_norm(
+        self,
+        x: ir.Value,
+        weight: ir.Value,
+        bias: ir.Value,
+        mean: ir.Value,
+        var: ir.Value,
+        epsilon: float = 1e-5,
+    ) -> ir.Value:
+        return self._build(graph.BatchNormOp, x, weight, bias, mean, var, epsilon=epsilon)
+
+    def reduce(self, kind: str, x: ir.Value, axes, keepdim: bool = False) -> ir.Value:
+        """`kind` is "sum", "mean" or "max"."""
+        classes = {"sum": graph.ReduceSumOp, "mean": graph.ReduceMeanOp, "max": graph.ReduceMaxOp}
+        if kind not in classes:
+            raise ValueError(f"unknown reduction '{kind}'; valid: sum, mean, max")
+        return self._build(classes[kind], x, axes, keepdim=keepdim)
+
+    def max_pool2d(
+        self, x: ir.Value, kernel, strides=None, padding=(0, 0), dilation=(1, 1)
+    ) -> ir.Value:
+        return self._build(
+            graph.MaxPool2dOp,
+            x,
+            kernel=kernel,
+            strides=strides,
+            padding=padding,
+            dilation=dilation,
+        )
+
+    def avg_pool2d(
+        self, x: ir.Value, kernel, strides=None, padding=(0, 0), count_include_pad: bool = True
+    ) -> ir.Value:
+        return self._build(
+            graph.AvgPool2dOp,
+            x,
+            kernel=kernel,
+            strides=strides,
+            padding=padding,
+            count_include_pad=count_include_pad,
+        )
+
+    def adaptive_avg_pool2d(self, x: ir.Value, output_size) -> ir.Value:
+        return self._build(graph.AdaptiveAvgPool2dOp, x, list(output_size))
+
+    # Data movement.
+    def slice(self, x: ir.Value, offsets, sizes, strides=None) -> ir.Value:
+        return self._build(graph.SliceOp, x, list(offsets), list(sizes), strides)
+
+    def concat(self, values: Sequence[ir.Value], axis: int) -> ir.Value:
+        """Join `values` along `axis` (a chain of binary `graph.concat`)."""
+        if not values:
+            raise ValueError("concat needs at least one value")
+        result = values[0]
+        for v in values[1:]:
+            result = self._build(graph.ConcatOp, result, v, axis=axis)
+        return result
+
+    def broadcast_to(self, x: ir.Value, shape) -> ir.Value:
+        return self._build(graph.BroadcastToOp, x, list(shape))
+
+    def gather(self, x: ir.Value, indices: ir.Value, axis: int = 0) -> ir.Value:
+        return self._build(graph.GatherOp, x, indices, axis=axis)
 
     def finish(self, *outputs: ir.Value) -> ir.Module:
         """Return `outputs` from the function and give the finished module."""

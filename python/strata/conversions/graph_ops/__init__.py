@@ -1,8 +1,10 @@
-"""Lowerings of `graph` ops to tensor programs, one module per op family.
+"""Lowerings of `graph` ops to tensor programs, and their numpy semantics, one module per family.
 
 `LOWERINGS` maps an op name to `lower(op, ins, out, block_name)`, which emits, at the current
 insertion point, the loop nests and blocks computing `op` from buffers `ins` into buffer `out`.
-A new op adds a module here and registers its lowering; `convert-graph-to-tprog` does not change.
+`REFERENCES` maps an op name to `reference(op, *arrays) -> array`, its numpy semantics (used by
+`graph-fold-constants` and the reference interpreter). A new op adds both, next to each other, in
+its family's module; `convert-graph-to-tprog` does not change.
 Lowerings may reuse loop names across their nests: the pass makes names unique per function.
 """
 
@@ -11,13 +13,26 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 
+import numpy as np
 from mlir import ir
 
 from strata.irutil import index_constant
 
 Lowering = Callable[[ir.Operation, Sequence[ir.Value], ir.Value, str], None]
+Reference = Callable[..., np.ndarray]
 LOWERINGS: dict[str, Lowering] = {}
-_MODULES = ("elementwise", "matmul", "conv", "normalization", "layout")
+REFERENCES: dict[str, Reference] = {}
+_MODULES = (
+    "elementwise",
+    "matmul",
+    "conv",
+    "normalization",
+    "layout",
+    "reduction",
+    "pooling",
+    "batch_norm",
+    "movement",
+)
 _loaded = False
 
 
@@ -30,13 +45,34 @@ def register(*names: str) -> Callable[[Lowering], Lowering]:
     return add
 
 
-def lowering_for(op_name: str) -> Lowering | None:
+def reference(*names: str) -> Callable[[Reference], Reference]:
+    """Register `fn(op, *arrays) -> array`, the numpy semantics of the ops `names`."""
+
+    def add(fn: Reference) -> Reference:
+        for name in names:
+            REFERENCES[name] = fn
+        return fn
+
+    return add
+
+
+def _load() -> None:
     global _loaded
     if not _loaded:
         _loaded = True
         for module in _MODULES:
             importlib.import_module(f"strata.conversions.graph_ops.{module}")
+
+
+def lowering_for(op_name: str) -> Lowering | None:
+    _load()
     return LOWERINGS.get(op_name)
+
+
+def reference_for(op_name: str) -> Reference | None:
+    """The numpy semantics of `op_name`, or None when it has none yet."""
+    _load()
+    return REFERENCES.get(op_name)
 
 
 def broadcast_index(shape: Sequence[int], out_vars: Sequence[ir.Value]) -> list[ir.Value]:

@@ -1,0 +1,3 @@
+"""graph.batch_norm (inference)."""
+
+from __future__ import annotations
