@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from mlir import ir
 
@@ -32,17 +35,60 @@ def lower_to_llvm(
     Pipeline(LowerToLLVMPipeline.build(opts)).run(module)
 
 
+def import_model(model: Any, example_inputs: Sequence[Any] | None = None) -> ir.Operation:
+    """A `graph` module from what `strata.compile` accepts: a module, IR text, a path to a
+    `.mlir` or `.onnx` file, an ONNX `ModelProto`, or a `torch.nn.Module` with example inputs."""
+    if isinstance(model, (ir.Module, ir.Operation, ir.OpView)):
+        return model.operation
+    if isinstance(model, str) and model.endswith((".onnx", ".mlir")) and "\n" not in model:
+        model = Path(model)
+    if isinstance(model, Path):
+        if model.suffix == ".onnx":
+            from strata.frontends.onnx import from_onnx
+
+            return from_onnx(model).operation
+        try:
+            text = model.read_text()
+        except OSError as e:
+            raise CompileError(f"cannot read '{model}': {e.strerror}") from None
+        return parse_module(text, source_name=str(model))
+    if isinstance(model, str):
+        return parse_module(model)
+    if type(model).__module__.startswith("onnx"):
+        from strata.frontends.onnx import from_onnx
+
+        return from_onnx(model).operation
+    if _is_torch_module(model):
+        if example_inputs is None:
+            raise CompileError("compiling a torch.nn.Module needs example_inputs")
+        from strata.frontends.torch_export import from_torch
+
+        return from_torch(model, tuple(example_inputs)).operation
+    raise TypeError(
+        f"strata.compile takes a graph module, IR text, a .mlir/.onnx path, an ONNX model or a "
+        f"torch.nn.Module, not {type(model).__name__}"
+    )
+
+
+def _is_torch_module(model: Any) -> bool:
+    torch = sys.modules.get("torch")  # a torch module implies torch is imported
+    return torch is not None and isinstance(model, torch.nn.Module)
+
+
 def compile(
-    module_or_text: ir.Module | str | Path,
-    target: str = "cpu",
+    model: Any,
+    example_inputs: Sequence[Any] | None = None,
     *,
+    target: str = "cpu",
     use_libcall: bool = False,
     opt_level: int = 3,
     **options,
 ) -> CompiledModule:
-    """Compile a `graph` module for `target` and JIT it.
+    """Compile a model for `target` and JIT it.
 
     >>> cm = strata.compile(module)          # or IR text, or a path to a .mlir file
+    >>> cm = strata.compile("model.onnx")    # an ONNX file (or a loaded onnx.ModelProto)
+    >>> cm = strata.compile(torch_module, (x,))   # through torch.export
     >>> y = cm(x)                            # one public function; else cm["mlp"](x)
     >>> cm = strata.compile(module, tuning_db="tuning.jsonl")   # replay `strata tune` results
     """
@@ -52,13 +98,7 @@ def compile(
 
     from strata.libraries.registry import shared_libraries
 
-    if isinstance(module_or_text, Path):
-        module = parse_module(module_or_text.read_text(), source_name=str(module_or_text))
-    elif isinstance(module_or_text, str):
-        module = parse_module(module_or_text)
-    else:
-        module = module_or_text
-    module = module.operation
+    module = import_model(model, example_inputs)
     signatures = [
         Signature.from_func(fn)
         for fn in functions(module)
