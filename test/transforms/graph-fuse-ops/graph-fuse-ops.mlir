@@ -95,3 +95,71 @@ func.func @second(%x: tensor<4xf32>) -> tensor<4xf32> {
   %b = "graph.relu"(%a) : (tensor<4xf32>) -> tensor<4xf32>
   return %b : tensor<4xf32>
 }
+
+// -----
+
+// A reduction takes the elementwise chain producing its input (scale, mask) and the chain
+// consuming its result: attention's softmax is one group.
+// CHECK-LABEL: func.func @softmax_neighbours
+// CHECK-SAME: (%[[X:.*]]: tensor<4x8xf32>, %[[M:.*]]: tensor<4x8xf32>, %[[S:.*]]: tensor<f32>)
+// CHECK: %[[R:.*]] = call @fused_mul_add_softmax_exp(%[[X]], %[[S]], %[[M]])
+// CHECK-NEXT: return %[[R]]
+// CHECK-LABEL: func.func private @fused_mul_add_softmax_exp
+// CHECK-NEXT: "graph.mul"
+// CHECK-NEXT: "graph.add"
+// CHECK-NEXT: "graph.softmax"
+// CHECK-NEXT: "graph.exp"
+func.func @softmax_neighbours(%x: tensor<4x8xf32>, %m: tensor<4x8xf32>, %s: tensor<f32>) -> tensor<4x8xf32> {
+  %a = "graph.mul"(%x, %s) : (tensor<4x8xf32>, tensor<f32>) -> tensor<4x8xf32>
+  %b = "graph.add"(%a, %m) : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+  %c = "graph.softmax"(%b) {axis = -1 : i64} : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %d = "graph.exp"(%c) : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %d : tensor<4x8xf32>
+}
+
+// -----
+
+// Anchors are grouped first: the residual add after a matmul joins the matmul, not the
+// layer_norm it feeds; the layer_norm keeps its consumers (gelu, tanh).
+// CHECK-LABEL: func.func @anchor_first
+// CHECK: %[[A:.*]] = call @fused_matmul_add(
+// CHECK: call @fused_layer_norm_gelu_tanh(%[[A]],
+// CHECK-LABEL: func.func private @fused_layer_norm_gelu_tanh
+// CHECK-LABEL: func.func private @fused_matmul_add
+func.func @anchor_first(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>, %r: tensor<4x8xf32>, %g: tensor<8xf32>) -> tensor<4x8xf32> {
+  %a = "graph.matmul"(%x, %w) : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+  %b = "graph.add"(%a, %r) : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+  %c = "graph.layer_norm"(%b, %g, %g) {epsilon = 1.0e-05 : f64} : (tensor<4x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+  %d = "graph.gelu"(%c) {approximate = "none"} : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %e = "graph.tanh"(%d) : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %e : tensor<4x8xf32>
+}
+
+// -----
+
+// conv2d + per-channel bias + batch_norm + residual add + relu: one group.
+// CHECK-LABEL: func.func @conv_epilogue
+// CHECK: %[[R:.*]] = call @fused_conv2d_add_batch_norm_add_relu(
+// CHECK-NEXT: return %[[R]]
+func.func @conv_epilogue(%x: tensor<1x4x8x8xf32>, %w: tensor<4x4x3x3xf32>, %b: tensor<4x1x1xf32>, %p: tensor<4xf32>, %r: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  %c = "graph.conv2d"(%x, %w) {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x4x8x8xf32>, tensor<4x4x3x3xf32>) -> tensor<1x4x8x8xf32>
+  %a = "graph.add"(%c, %b) : (tensor<1x4x8x8xf32>, tensor<4x1x1xf32>) -> tensor<1x4x8x8xf32>
+  %n = "graph.batch_norm"(%a, %p, %p, %p, %p) {epsilon = 1.0e-05 : f64} : (tensor<1x4x8x8xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32>
+  %s = "graph.add"(%n, %r) : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  %y = "graph.relu"(%s) : (tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %y : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+// A producer whose result is also used elsewhere stays outside the reduction's group.
+// CHECK-LABEL: func.func @shared_producer
+// CHECK: %[[A:.*]] = "graph.exp"
+// CHECK: call @fused_reduce_sum_sqrt(%[[A]])
+// CHECK: return
+func.func @shared_producer(%x: tensor<4x8xf32>) -> (tensor<4xf32>, tensor<4x8xf32>) {
+  %a = "graph.exp"(%x) : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %s = "graph.reduce_sum"(%a) {axes = array<i64: 1>, keepdim = false} : (tensor<4x8xf32>) -> tensor<4xf32>
+  %r = "graph.sqrt"(%s) : (tensor<4xf32>) -> tensor<4xf32>
+  return %r, %a : tensor<4xf32>, tensor<4x8xf32>
+}
