@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from strata.diagnostics import CompileError
 from strata.dialects import load_dialects, make_context
 from strata.irutil import functions, is_declaration, is_public
 from strata.parsing import parse_source
-from strata.pipelines import LowerToLLVMPipeline, Pipeline
+from strata.pipelines import Element, LowerToLLVMPipeline, Pipeline, element_name
 from strata.runtime.compiled import CompiledModule, Signature
 from strata.targets import get_target
 
@@ -27,12 +27,49 @@ def parse_module(
     return parse_source(text, source_name, context)
 
 
+# The level a module is at once the pipeline reaches each of these passes (the first one found).
+LEVEL_STARTS = (
+    ("tprog", ("convert-graph-to-tprog",)),
+    ("libcall/hwprim", ("tprog-apply-tuning-db", "convert-tprog-to-hwprim", "tprog-parallelize")),
+    ("llvm", ("convert-tprog-to-scf",)),
+)
+
+
+def split_levels(elements: list[Element]) -> list[tuple[str, list[Element]]]:
+    """`elements` cut into (level reached, the passes that reach it) segments."""
+    names = [element_name(e) for e in elements]
+    cuts = [("graph", 0)]
+    for level, starts in LEVEL_STARTS:
+        at = min((names.index(s) for s in starts if s in names), default=None)
+        if at is not None and at >= cuts[-1][1]:
+            cuts.append((level, at))
+    # A segment is named by the level its passes lead to: the graph passes keep the graph level.
+    segments = []
+    for i, (level, start) in enumerate(cuts):
+        end = cuts[i + 1][1] if i + 1 < len(cuts) else len(elements)
+        segments.append((level, elements[start:end]))
+    return segments
+
+
 def lower_to_llvm(
-    module: ir.Module | ir.Operation, *, target: str = "cpu", use_libcall: bool = False, **options
+    module: ir.Module | ir.Operation,
+    *,
+    target: str = "cpu",
+    use_libcall: bool = False,
+    on_level: Callable[[str, ir.Operation], None] | None = None,
+    **options,
 ) -> None:
-    """Run `strata-lower-to-llvm` on `module` in place."""
+    """Run `strata-lower-to-llvm` on `module` in place; `on_level(level, module)` is called
+    after the passes of each level (graph, tprog, libcall/hwprim, llvm)."""
     opts = LowerToLLVMPipeline.Options(target=target, use_libcall=use_libcall, **options)
-    Pipeline(LowerToLLVMPipeline.build(opts)).run(module)
+    elements = LowerToLLVMPipeline.build(opts)
+    if on_level is None:
+        Pipeline(elements).run(module)
+        return
+    op = module.operation
+    for level, segment in split_levels(elements):
+        Pipeline(segment).run(op)
+        on_level(level, op)
 
 
 def import_model(model: Any, example_inputs: Sequence[Any] | None = None) -> ir.Operation:
@@ -82,6 +119,7 @@ def compile(
     target: str = "cpu",
     use_libcall: bool = False,
     opt_level: int = 3,
+    on_level: Callable[[str, ir.Operation], None] | None = None,
     **options,
 ) -> CompiledModule:
     """Compile a model for `target` and JIT it.
@@ -108,7 +146,7 @@ def compile(
         raise CompileError("the module has no public function to compile")
     # Lower a copy (the caller keeps its module); printing with debug info keeps the locations.
     lowered = ir.Module.parse(module.get_asm(enable_debug_info=True), context=module.context)
-    lower_to_llvm(lowered, target=target, use_libcall=use_libcall, **options)
+    lower_to_llvm(lowered, target=target, use_libcall=use_libcall, on_level=on_level, **options)
     try:
         libs = shared_libraries(lowered.operation)
         libs += get_target(target).runtime_libraries(lowered.operation)

@@ -1,4 +1,4 @@
-"""strata: the user-facing command (`strata demo`, `strata compile`)."""
+"""strata: the user-facing command (`strata demo`, `run`, `compile`, `tune`)."""
 
 from __future__ import annotations
 
@@ -25,11 +25,31 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--trials", type=int, default=32, help="schedules measured per program")
     tune.add_argument("--seed", type=int, default=0)
     tune.add_argument("--time-budget", type=float, default=None, metavar="SECONDS")
-    comp = sub.add_parser("compile", help="lower a graph-level .mlir file to the LLVM dialect")
-    comp.add_argument("input", help="a .mlir file at the graph level")
+    comp = sub.add_parser(
+        "compile", help="lower a model (.py, .onnx or graph-level .mlir) and print its IR"
+    )
+    comp.add_argument("input", help="a .py model file, an .onnx file or a graph-level .mlir file")
     comp.add_argument("-o", dest="output", default="-", help="output file (default: stdout)")
     comp.add_argument("--use-libcall", action="store_true", help="call BLAS for matmul")
+    comp.add_argument(
+        "--compile-to",
+        choices=LEVELS,
+        default="llvm",
+        help="the level to stop at and print (default: llvm)",
+    )
+    run = sub.add_parser(
+        "run", help="compile and run a model, with a per-level summary, compared with its framework"
+    )
+    run.add_argument("input", help="a .py model file, an .onnx file or a graph-level .mlir file")
+    run.add_argument("--use-libcall", action="store_true", help="call BLAS for matmul")
+    run.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
+    run.add_argument("--repeat", type=int, default=10, help="timed calls (default 10)")
+    run.add_argument("--seed", type=int, default=0, help="seed of random inputs")
+    run.add_argument("--no-compare", action="store_true", help="skip the framework comparison")
     return p
+
+
+LEVELS = ("graph", "tprog", "libcall/hwprim", "llvm")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0 if run_demo(batch=args.batch, lines=args.lines) else 1
         if args.command == "tune":
             return tune_file(args)
+        if args.command == "run":
+            return run_file(args)
         return compile_file(args)
     except Exception as e:  # noqa: BLE001 - the one place that turns crashes into messages
         from strata.diagnostics import CompileError
@@ -82,16 +104,51 @@ def tune_file(args: argparse.Namespace) -> int:
 
 def compile_file(args: argparse.Namespace) -> int:
     from strata.compiler import lower_to_llvm, parse_module
+    from strata.run import level_summary, load_model_file
     from strata.tools.common import read_input, write_output
 
+    if args.input == "-" or args.input.endswith(".mlir"):
+        try:
+            text, name = read_input(args.input)
+        except OSError as e:
+            return fail("strata", f"cannot open input file '{args.input}': {e.strerror}")
+        module = parse_module(text, source_name=name)
+    else:
+        module = load_model_file(args.input).module
+    stop = LEVELS.index(args.compile_to)
+
+    class Reached(Exception):
+        pass
+
+    def on_level(level: str, op) -> None:
+        print(level_summary(level, op), file=sys.stderr)
+        if LEVELS.index(level) >= stop:
+            raise Reached
+
     try:
-        text, name = read_input(args.input)
-    except OSError as e:
-        return fail("strata", f"cannot open input file '{args.input}': {e.strerror}")
-    module = parse_module(text, source_name=name)
-    lower_to_llvm(module, use_libcall=args.use_libcall)
-    write_output(args.output, str(module))
+        lower_to_llvm(module, use_libcall=args.use_libcall, on_level=on_level)
+    except Reached:
+        pass
+    write_output(args.output, module.get_asm(large_elements_limit=16))
     return 0
+
+
+def run_file(args: argparse.Namespace) -> int:
+    from strata.run import run_model
+
+    if args.repeat < 1:
+        return fail("strata", f"--repeat must be at least 1, got {args.repeat}")
+    if args.threads is not None and args.threads < 1:
+        return fail("strata", f"--threads must be at least 1, got {args.threads}")
+    ok = run_model(
+        args.input,
+        use_libcall=args.use_libcall,
+        threads=args.threads,
+        repeat=args.repeat,
+        seed=args.seed,
+        compare=not args.no_compare,
+    )
+    return 0 if ok else 1
 
 
 def entry() -> None:
