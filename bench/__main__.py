@@ -44,6 +44,13 @@ def workloads(quick: bool) -> list[tuple[str, dict, float]]:
     encoder_flops = 2.0 * SEQ * (4 * D_MODEL * D_MODEL + 2 * D_MODEL * D_FF + 2 * SEQ * D_MODEL)
     encoder = {"kind": "encoder", "weights": encoder_weights()}
     items.append(("encoder block", encoder, encoder_flops))
+    # The example models of examples/, through the torch.export frontend.
+    gpt2_flops = 2.0 * 64 * (4 * 256 * 256 + 2 * 256 * 1024 + 2 * 64 * 256)
+    items += [
+        ("ResNet-18", {"kind": "model", "file": "resnet18"}, 2 * 1.814e9),
+        ("transformer 2L", {"kind": "model", "file": "transformer"}, 2 * encoder_flops),
+        ("GPT-2 block", {"kind": "model", "file": "gpt2_block"}, gpt2_flops),
+    ]
     return items
 
 
@@ -58,6 +65,10 @@ def inputs_for(model: dict, rng: np.random.Generator) -> list[np.ndarray]:
         return [rng.standard_normal((1, 64, 56, 56), dtype=np.float32)]
     if model["kind"] == "encoder":
         return [rng.standard_normal((128, 256), dtype=np.float32)]
+    if model["kind"] == "model":
+        from bench.systems import torch_module
+
+        return [t.numpy() for t in torch_module(model)[1]]
     return [rng.standard_normal((model["batch"], 784), dtype=np.float32)]
 
 
@@ -78,7 +89,9 @@ def run(args: argparse.Namespace) -> list[dict]:
             if args.only not in name:
                 continue
             arrays = inputs_for(model, rng)
-            reference = SYSTEMS["numpy"](model, threads)[0](*arrays)
+            # numpy is the reference; the example models have none, PyTorch is theirs
+            baseline = SYSTEMS["numpy"](model, threads) or SYSTEMS["pytorch"](model, threads)
+            reference = baseline[0](*arrays)
             for system, prepare in SYSTEMS.items():
                 prepared = prepare(model, threads)
                 if prepared is None:

@@ -4,12 +4,14 @@ system is not installed."""
 
 from __future__ import annotations
 
+import runpy
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
-Model = dict  # {"kind": "matmul" | "mlp", shapes..., "weights": [...]}
+Model = dict  # {"kind": "matmul" | "mlp" | "conv_block" | "encoder" | "model", ...}
 
 
 def set_threads(n: int) -> None:
@@ -76,29 +78,6 @@ def numpy_encoder(w: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     return _numpy_layer_norm(h + f, w["g2"], w["e2"])
 
 
-def _strata_encoder(b, w: dict[str, np.ndarray]):
-    dh = D_MODEL // HEADS
-    x = b.input((SEQ, D_MODEL))
-
-    def linear(t, name: str, bias: str):
-        return b.add(b.matmul(t, b.constant(w[name], name)), b.constant(w[bias], bias))
-
-    def heads(t, permutation):
-        return b.transpose(b.reshape(t, (SEQ, HEADS, dh)), permutation)
-
-    q = heads(linear(x, "wq", "bq"), (1, 0, 2))
-    kt = heads(linear(x, "wk", "bk"), (1, 2, 0))
-    v = heads(linear(x, "wv", "bv"), (1, 0, 2))
-    scale = b.constant(np.array([1 / np.sqrt(dh)], np.float32), "scale")
-    p = b.softmax(b.mul(b.matmul(q, kt), scale))
-    o = b.reshape(b.transpose(b.matmul(p, v), (1, 0, 2)), (SEQ, D_MODEL))
-    h = b.layer_norm(
-        b.add(x, linear(o, "wo", "bo")), b.constant(w["g1"], "g1"), b.constant(w["e1"], "e1")
-    )
-    f = linear(b.relu(linear(h, "w1", "c1")), "w2", "c2")
-    return b.finish(b.layer_norm(b.add(h, f), b.constant(w["g2"], "g2"), b.constant(w["e2"], "e2")))
-
-
 def _numpy_conv3x3(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """NCHW 3x3 convolution with padding 1 (im2col through a strided view, one tensordot)."""
     xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
@@ -106,20 +85,14 @@ def _numpy_conv3x3(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.einsum("nchwij,ocij->nohw", windows, w, optimize=True)
 
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+TORCH_KINDS = ("conv_block", "encoder", "model")  # imported from PyTorch through torch.export
+
+
 def _graph(model: Model):
     import strata
 
     b = strata.GraphBuilder("main")
-    if model["kind"] == "encoder":
-        return _strata_encoder(b, model["weights"])
-    if model["kind"] == "conv_block":
-        w = model["weights"]
-
-        def conv(x, k):
-            bias = b.constant(w[f"b{k}"].reshape(1, 64, 1, 1), f"b{k}")
-            return b.relu(b.add(b.conv2d(x, b.constant(w[f"w{k}"], f"w{k}"), padding=(1, 1)), bias))
-
-        return b.finish(conv(conv(b.input((1, 64, 56, 56)), 1), 2))
     if model["kind"] == "matmul":
         m, k, n = model["shape"]
         return b.finish(b.matmul(b.input((m, k)), b.input((k, n))))
@@ -128,32 +101,54 @@ def _graph(model: Model):
     return build_mlp(model["batch"], model["weights"])
 
 
+def _import(model: Model):
+    """The workload as a `graph` module: through the torch.export frontend for the blocks and
+    models, from the GraphBuilder for sgemm and the MLP."""
+    if model["kind"] not in TORCH_KINDS:
+        return _graph(model)
+    from strata.frontends.torch_export import from_torch
+
+    module, example = torch_module(model)
+    return from_torch(module, example)
+
+
+def _adapt(model: Model, compiled):
+    """The encoder block is benchmarked on a 2-D (seq, d) input; PyTorch's layer takes a batch."""
+    if model["kind"] == "encoder":
+        return lambda x: compiled(x[None])[0]
+    return compiled
+
+
 def prepare_strata(model: Model, threads: int, *, use_libcall: bool = False):
     import strata
 
     start = time.perf_counter()
-    compiled = strata.compile(_graph(model), use_libcall=use_libcall)
-    return compiled, time.perf_counter() - start
+    compiled = strata.compile(_import(model), use_libcall=use_libcall)
+    return _adapt(model, compiled), time.perf_counter() - start
 
 
 def prepare_strata_tuned(model: Model, threads: int, *, trials: int = 16):
     """Tune (seeded, `trials` schedules per tensor program) into a fresh database, then compile
-    with it; the compile time reported includes tuning."""
+    with it; the compile time reported includes tuning. Whole models are not tuned here."""
     import tempfile
 
     import strata
     from strata.tuning.tuner import tune
 
+    if model["kind"] == "model":
+        return None
     start = time.perf_counter()
-    module = _graph(model)
+    module = _import(model)
     with tempfile.TemporaryDirectory() as tmp:
         db = f"{tmp}/tuning.jsonl"
         tune(module, database=db, trials=trials, seed=0, progress=False)
         compiled = strata.compile(module, tuning_db=db)
-    return compiled, time.perf_counter() - start
+    return _adapt(model, compiled), time.perf_counter() - start
 
 
 def prepare_numpy(model: Model, threads: int):
+    if model["kind"] == "model":
+        return None
     if model["kind"] == "matmul":
         return (lambda a, b: a @ b), 0.0
     if model["kind"] == "encoder":
@@ -169,20 +164,15 @@ def prepare_numpy(model: Model, threads: int):
     return model["weights"].reference, 0.0
 
 
-def prepare_torch(model: Model, threads: int):
-    try:
-        import torch
-    except ImportError:
-        return None
-    if model["kind"] == "matmul":
+def torch_module(model: Model):
+    """(torch.nn.Module in eval mode, example inputs) of a conv block, encoder or example model."""
+    import torch
 
-        def run(a: np.ndarray, b: np.ndarray):
-            with torch.no_grad():
-                return torch.matmul(torch.from_numpy(a), torch.from_numpy(b)).numpy()
-
-        return run, 0.0
+    if model["kind"] == "model":
+        namespace = runpy.run_path(str(EXAMPLES / f"{model['file']}.py"))
+        return namespace["model"], tuple(namespace["example_inputs"])
+    w = model["weights"]
     if model["kind"] == "encoder":
-        w = model["weights"]
         layer = torch.nn.TransformerEncoderLayer(
             D_MODEL, HEADS, D_FF, dropout=0.0, batch_first=True, activation="relu"
         ).eval()
@@ -201,28 +191,39 @@ def prepare_torch(model: Model, threads: int):
             for k, norm in ((1, layer.norm1), (2, layer.norm2)):
                 norm.weight.copy_(torch.from_numpy(w[f"g{k}"]))
                 norm.bias.copy_(torch.from_numpy(w[f"e{k}"]))
+        return layer, (torch.zeros(1, SEQ, D_MODEL),)
+    convs = []
+    for k in (1, 2):
+        conv = torch.nn.Conv2d(64, 64, 3, padding=1)
+        with torch.no_grad():
+            conv.weight.copy_(torch.from_numpy(w[f"w{k}"]))
+            conv.bias.copy_(torch.from_numpy(w[f"b{k}"]))
+        convs += [conv, torch.nn.ReLU()]
+    return torch.nn.Sequential(*convs).eval(), (torch.zeros(1, 64, 56, 56),)
 
-        def run_encoder(x: np.ndarray):
+
+def prepare_torch(model: Model, threads: int):
+    try:
+        import torch
+    except ImportError:
+        return None
+    if model["kind"] == "matmul":
+
+        def run(a: np.ndarray, b: np.ndarray):
             with torch.no_grad():
-                return layer(torch.from_numpy(x)[None])[0].numpy()
+                return torch.matmul(torch.from_numpy(a), torch.from_numpy(b)).numpy()
 
-        return run_encoder, 0.0
-    if model["kind"] == "conv_block":
-        w = model["weights"]
-        convs = []
-        for k in (1, 2):
-            conv = torch.nn.Conv2d(64, 64, 3, padding=1)
+        return run, 0.0
+    if model["kind"] in TORCH_KINDS:
+        module, _ = torch_module(model)
+        batched = model["kind"] == "encoder"
+
+        def run_module(x: np.ndarray):
             with torch.no_grad():
-                conv.weight.copy_(torch.from_numpy(w[f"w{k}"]))
-                conv.bias.copy_(torch.from_numpy(w[f"b{k}"]))
-            convs += [conv, torch.nn.ReLU()]
-        block = torch.nn.Sequential(*convs).eval()
+                y = module(torch.from_numpy(x)[None] if batched else torch.from_numpy(x))
+            return y[0].numpy() if batched else y.numpy()
 
-        def run_block(x: np.ndarray):
-            with torch.no_grad():
-                return block(torch.from_numpy(x)).numpy()
-
-        return run_block, 0.0
+        return run_module, 0.0
     w = model["weights"]
     net = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
     with torch.no_grad():
@@ -241,6 +242,9 @@ def prepare_torch(model: Model, threads: int):
 
 def _onnx_model(model: Model):
     from onnx import TensorProto, helper, numpy_helper
+
+    if model["kind"] == "model":
+        return _onnx_export(model)
 
     f32 = TensorProto.FLOAT
     if model["kind"] == "matmul":
@@ -322,6 +326,19 @@ def _onnx_encoder(w: dict[str, np.ndarray], helper, numpy_helper):
         node("LayerNormalization", ["r2", "g2", "e2"], ["y"], axis=-1, epsilon=1e-5),
     ]
     return nodes, inits
+
+
+def _onnx_export(model: Model):
+    """An example model exported by PyTorch's ONNX exporter (TorchScript-based, opset 17)."""
+    import io
+
+    import onnx
+    import torch
+
+    module, example = torch_module(model)
+    buffer = io.BytesIO()
+    torch.onnx.export(module, example, buffer, opset_version=17, dynamo=False)
+    return onnx.load_from_string(buffer.getvalue())
 
 
 def prepare_onnxruntime(model: Model, threads: int):

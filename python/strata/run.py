@@ -188,7 +188,7 @@ def level_summary(level: str, module: ir.Operation, label: str | None = None) ->
         detail = f"library calls: {libs}; hwprim micro-kernels: {kernels}"
     else:
         detail = f"{sum(1 for op in walk(module) if op.name == 'llvm.func')} LLVM functions"
-    return f"  {label or level:<15}{ops:<52}{detail}"
+    return f"  {label or level:<15}{ops:<56} {detail}"
 
 
 # --- running and comparing -----------------------------------------------------------------------

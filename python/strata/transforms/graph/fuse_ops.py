@@ -142,4 +142,3 @@ class GraphFuseOpsPass(Pass):
             with ir.InsertionPoint(entry):
                 func.ReturnOp([last.results[0]])
         callee.operation.move_after(fn)
-
