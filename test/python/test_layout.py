@@ -67,3 +67,30 @@ def test_layout_errors():
         b.reshape(x, (4, 2))
     with pytest.raises(strata.CompileError, match=r"permutation \[0, 0\] is not a permutation"):
         b.transpose(x, (0, 0))
+
+
+@pytest.mark.parametrize(
+    "shape, new_shape",
+    [
+        ((2, 3, 4), (6, 4)),
+        ((6, 4), (2, 3, 4)),
+        ((24,), (2, 12)),
+        ((2, 12), (24,)),
+        ((1, 1), ()),
+        ((), (1, 1, 1)),
+        ((4, 6), (3, 8)),
+    ],
+)
+def test_reshape_views(shape, new_shape, rng):
+    """A graph-level reshape is a view (collapse + expand): correct next to programs that write
+    the same buffer, when returned twice, and when the view of an input is returned."""
+    b = strata.GraphBuilder("f")
+    x = b.input(shape)
+    y = b.reshape(b.relu(x), new_shape)
+    cm = strata.compile(b.finish(b.relu(y), y, b.reshape(x, new_shape)))
+    a = np.asarray(rng.standard_normal(shape), dtype=np.float32)
+    relu, view, input_view = cm(a)
+    expected = np.maximum(a, 0).reshape(new_shape)
+    np.testing.assert_array_equal(relu, expected)
+    np.testing.assert_array_equal(view, expected)
+    np.testing.assert_array_equal(input_view, a.reshape(new_shape))

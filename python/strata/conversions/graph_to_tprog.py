@@ -8,10 +8,11 @@ of each input, `memref.alloc` for the output), and weights become `arith.constan
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from mlir import ir
-from mlir.dialects import arith, bufferization, func, memref
+from mlir.dialects import arith, bufferization, func, memref, tensor
 
 from strata.conversions.graph_ops import lowering_for, memref_type
 from strata.conversions.tprog_builder import uniquify_loop_names
@@ -66,6 +67,26 @@ def call_prim_func(
     ]
 
 
+def reshape_view(value: ir.Value, result_type: ir.Type) -> ir.Value:
+    """A row-major reshape at the tensor level: collapse to one dimension, expand to the new
+    shape. Both bufferize to views of the same buffer, so the reshape copies nothing."""
+    source = ir.RankedTensorType(value.type)
+    result = ir.RankedTensorType(result_type)
+    if list(source.shape) == list(result.shape):
+        return value
+    src_rank, dst_rank = source.rank, result.rank
+    if src_rank > 1 or (src_rank == 1 and dst_rank == 0):
+        groups = [list(range(src_rank))] if dst_rank else []
+        flat = [math.prod(source.shape)] if dst_rank else []
+        value = tensor.CollapseShapeOp(
+            ir.RankedTensorType.get(flat, source.element_type), value, groups
+        ).result
+    if dst_rank > 1 or (dst_rank == 1 and src_rank == 0):
+        groups = [list(range(dst_rank))] if src_rank else []
+        value = tensor.ExpandShapeOp(result, value, groups, [], list(result.shape)).result
+    return value
+
+
 def _copy_repeated_results(fn: ir.Operation) -> None:
     """Give each result its own tensor: a value returned twice is copied for the later results.
     (Upstream's buffer-results-to-out-params crashes on a repeated result buffer.)"""
@@ -101,6 +122,8 @@ class ConvertGraphToTprogPass(Pass):
             with ir.InsertionPoint(op), op.location:
                 if op.name == "graph.constant":
                     new = [arith.ConstantOp(op.results[0].type, op.attributes["value"]).result]
+                elif op.name == "graph.reshape":
+                    new = [reshape_view(op.operands[0], op.results[0].type)]
                 elif lowering_for(op.name) is not None:
                     kind = op.name.split(".")[1]
                     callee = unique_symbol(kind, taken)
