@@ -94,3 +94,20 @@ def test_reshape_views(shape, new_shape, rng):
     np.testing.assert_array_equal(relu, expected)
     np.testing.assert_array_equal(view, expected)
     np.testing.assert_array_equal(input_view, a.reshape(new_shape))
+
+
+def test_canonicalized_layout_chain_matches_numpy(rng):
+    """graph-canonicalize (unit-dimension transposes, merged chains, relu moved before a view)
+    keeps the numbers: the attention-style chain matches numpy."""
+    b = strata.GraphBuilder("f")
+    x = b.input((1, 8, 12))
+    w = rng.standard_normal((12, 12)).astype(np.float32)
+    t = b.reshape(b.transpose(x, (1, 0, 2)), (8, 12))  # unit transpose + reshape: one view
+    h = b.reshape(b.matmul(t, b.constant(w)), (1, 8, 12))
+    h = b.transpose(b.transpose(b.relu(h), (0, 2, 1)), (2, 1, 0))  # composed: (1, 2, 0)
+    module = b.finish(h)
+    cm = strata.compile(module)
+    a = rng.standard_normal((1, 8, 12)).astype(np.float32)
+    expected = np.maximum(a.transpose(1, 0, 2).reshape(8, 12) @ w, 0).reshape(1, 8, 12)
+    expected = expected.transpose(0, 2, 1).transpose(2, 1, 0)
+    np.testing.assert_allclose(cm(a), expected, rtol=1e-5, atol=1e-5)
