@@ -20,13 +20,17 @@ def _wrap_in_module(text: str) -> str:
     """Wrap top-level ops in `module { ... }` without moving any line or column: the opening goes
     on the first blank line before the first op (or in front of line 1 when there is none)."""
     lines = text.split("\n")
-    for i, line in enumerate(lines):
+    # A trailing `{-# dialect_resources ... #-}` section stays outside the module.
+    resources = next((i for i, line in enumerate(lines) if line.startswith("{-#")), len(lines))
+    body, tail = lines[:resources], lines[resources:]
+    closing = ["}", *tail] if tail else ["}"]
+    for i, line in enumerate(body):
         if not _OP_LINE.match(line):
             break
         if not line.strip():
-            lines[i] = "module {"
-            return "\n".join(lines) + "\n}"
-    return "module {" + text + "\n}"
+            body[i] = "module {"
+            return "\n".join(body + closing)
+    return "module {" + "\n".join(body + closing)
 
 
 def parse_source(text: str, source_name: str, context: ir.Context) -> ir.Operation:

@@ -170,6 +170,11 @@ PASSES: dict[str, str] = {
     "graph-verify": "strata.transforms.graph.verify:GraphVerifyPass",
     "graph-dce": "strata.transforms.graph.dce:GraphDcePass",
     "graph-fuse-ops": "strata.transforms.graph.fuse_ops:GraphFuseOpsPass",
+    "graph-canonicalize": "strata.transforms.graph.canonicalize:GraphCanonicalizePass",
+    "graph-fold-constants": "strata.transforms.graph.fold_constants:GraphFoldConstantsPass",
+    "graph-cse": "strata.transforms.graph.cse:GraphCsePass",
+    "graph-fold-batchnorm": "strata.transforms.graph.fold_batchnorm:GraphFoldBatchnormPass",
+    "graph-dispatch-libcall": "strata.transforms.graph.dispatch_libcall:GraphDispatchLibcallPass",
     # level -> level
     "convert-graph-to-tprog": "strata.conversions.graph_to_tprog:ConvertGraphToTprogPass",
     "convert-graph-to-libcall": "strata.conversions.graph_to_libcall:ConvertGraphToLibcallPass",

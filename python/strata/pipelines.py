@@ -291,6 +291,13 @@ def _lower_to_llvm_options():
         use_libcall: bool = field(
             default=False, metadata={"help": "call native libraries (BLAS) for matmul"}
         )
+        simplify: bool = field(
+            default=True,
+            metadata={
+                "help": "fold constants and batch norms, merge duplicate ops (graph-fold-"
+                "constants, graph-canonicalize, graph-cse, graph-fold-batchnorm, graph-dce)"
+            },
+        )
         fuse: bool = field(
             default=True, metadata={"help": "fuse matmul + bias + activation (graph-fuse-ops)"}
         )
@@ -334,8 +341,17 @@ class LowerToLLVMPipeline:
 
         target = get_target(options.target, vector_width=options.vector_width or None)
         elements: list[Element] = list(make_element("graph-verify"))
+        if options.simplify:  # fold weights, merge duplicates, drop what became dead
+            for name in (
+                "graph-fold-constants",
+                "graph-canonicalize",
+                "graph-cse",
+                "graph-fold-batchnorm",
+                "graph-dce",
+            ):
+                elements += make_element(name)
         if options.use_libcall:  # before fusion: the library takes the matmul, fusion the rest
-            elements += make_element("convert-graph-to-libcall")
+            elements += make_element("graph-dispatch-libcall")
         if options.fuse:
             elements += make_element("graph-fuse-ops")
         elements += make_element("convert-graph-to-tprog")

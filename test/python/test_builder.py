@@ -235,3 +235,29 @@ def test_f16_signature() -> None:
     (sig,) = [Signature.from_func(fn) for fn in functions(module)]
     assert sig.name == "h"
     assert sig.inputs[0].dtype == np.float16 and sig.inputs[0].shape == (2, 2)
+
+
+def test_scalar_constant_compiles():
+    """Regression: a 0-d weight became tensor<1xf32> (np.ascontiguousarray is at least 1-D), and
+    a rank-0 resource constant aborted the process in upstream finalize-memref-to-llvm."""
+    b = strata.GraphBuilder("f")
+    x = b.input(())
+    c = b.constant(np.array(2.5, np.float32), "scale")
+    module = b.finish(b.mul(x, c))
+    assert "tensor<f32>" in str(module) and "tensor<1xf32>" not in str(module)
+    assert float(strata.compile(module)(np.array(3.0, np.float32))) == 7.5
+
+
+def test_bare_functions_with_resources_parse():
+    """Regression: top-level ops followed by a dialect_resources section did not parse (the
+    implicit module was closed after the resources)."""
+    text = """func.func @f() -> tensor<2xf32> {
+  %0 = "graph.constant"() {value = dense_resource<w> : tensor<2xf32>} : () -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+{-#
+  dialect_resources: { builtin: { w: "0x040000000000803F00000040" } }
+#-}
+"""
+    cm = strata.compile(strata.parse_module(text))
+    np.testing.assert_array_equal(cm(), np.array([1.0, 2.0], np.float32))

@@ -104,13 +104,15 @@ def test_options_parsing() -> None:
 
     elements = Pipeline.parse("strata-lower-to-llvm{use-libcall=true tensorize=false}").elements
     names = [e.argument if isinstance(e, Pass) else e for e in elements]
-    assert names[:3] == ["graph-verify", "convert-graph-to-libcall", "graph-fuse-ops"]
+    order = ["graph-verify", "graph-fold-constants", "graph-cse", "graph-fold-batchnorm"]
+    order += ["graph-dce", "graph-dispatch-libcall", "graph-fuse-ops", "convert-graph-to-tprog"]
+    assert [n for n in names if n in order] == order
     assert "convert-tprog-to-hwprim" not in names  # tensorize=false
     default = [
         e.argument if isinstance(e, Pass) else e
         for e in Pipeline.parse("strata-lower-to-llvm").elements
     ]
-    assert "convert-graph-to-libcall" not in default
+    assert "graph-dispatch-libcall" not in default
     assert "convert-tprog-to-hwprim" in default
 
 

@@ -1,12 +1,16 @@
 """convert-graph-to-libcall: map graph ops onto native library calls (MLC chapter 3).
 
-Input: `graph` functions. Output: each 2-D f32 `graph.matmul` becomes a call of a private
-tensor program whose body is one `libcall.matmul` (destination-passing, `openblas.sgemm`);
-other ops are left for `convert-graph-to-tprog`.
+Also the mechanism `graph-dispatch-libcall` uses (that pass decides, by rules, which ops go to
+which library): `LIBCALL_OPS` gives the libcall op a graph op can become, and `convert` replaces
+one op by a call of a private tensor program whose body is that libcall op (destination-passing),
+when the library function accepts the operands.
+Input: `graph` functions. Output: each 2-D f32 `graph.matmul` that the library function of
+option `matmul` takes becomes such a call; other ops are left for `convert-graph-to-tprog`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from mlir import ir
@@ -18,6 +22,71 @@ from strata.dialects.libcall import MatmulOp
 from strata.irutil import functions, symbol_names, unique_symbol, walk
 from strata.libraries import registry
 from strata.passes import Pass, PipelineError
+
+
+@dataclass(frozen=True)
+class LibcallForm:
+    """How a graph op becomes a libcall op: `check` says why an op cannot (or None), `build`
+    emits the libcall op on the tensor program's arguments (inputs, then the output)."""
+
+    op: str
+    check: Callable[[ir.Operation], str | None]
+    build: Callable[[Sequence[ir.Value], str], ir.OpView]
+
+
+def _check_matmul(op: ir.Operation) -> str | None:
+    shapes = [list(v.type.shape) for v in op.operands]
+    if any(len(s) != 2 for s in shapes):
+        return f"libcall.matmul takes 2-D operands, found shapes {shapes[0]} and {shapes[1]}"
+    return None
+
+
+def _build_matmul(args: Sequence[ir.Value], callee: str) -> ir.OpView:
+    lhs, rhs, out = args
+    return MatmulOp(lhs, rhs, out, callee=callee)
+
+
+LIBCALL_OPS: dict[str, LibcallForm] = {
+    "graph.matmul": LibcallForm("libcall.matmul", _check_matmul, _build_matmul),
+}
+
+
+def _function_of(op: ir.Operation) -> ir.Operation:
+    parent = op.parent
+    while parent.name != "func.func":
+        parent = parent.parent
+    return parent
+
+
+def convert(op: ir.Operation, function: str, taken: set[str]) -> str | None:
+    """Replace the graph op `op` by a call of library function `function` (a registry name),
+    or, when the op has no libcall form or the library refuses its operands, leave it and say
+    why. `taken` holds the module's symbol names (the new tensor program's name is added)."""
+    form = LIBCALL_OPS.get(op.name)
+    if form is None:
+        return f"'{op.name}' has no libcall form"
+    reason = form.check(op)
+    if reason is not None:
+        return reason
+    callee = unique_symbol(function.replace(".", "_"), taken)
+    result_types = [r.type for r in op.results]
+    with op.location:
+        prim = new_prim_func(_function_of(op), callee, [v.type for v in op.operands], result_types)
+        entry = prim.regions[0].blocks[0]
+        with ir.InsertionPoint(entry):
+            call = form.build(list(entry.arguments), function)
+            func.ReturnOp([])
+    reason = registry.check_call(call.operation)
+    if reason is not None:
+        prim.operation.erase()
+        taken.discard(callee)
+        return reason
+    with ir.InsertionPoint(op), op.location:
+        values = call_prim_func(callee, list(op.operands), result_types)
+    for old, new in zip(op.results, values):
+        old.replace_all_uses_with(new)
+    op.erase()
+    return None
 
 
 @dataclass(frozen=True)
@@ -35,12 +104,8 @@ class Options:
             )
 
 
-def _accepted(op: ir.Operation) -> bool:
-    return all(len(v.type.shape) == 2 and str(v.type.element_type) == "f32" for v in op.operands)
-
-
 class ConvertGraphToLibcallPass(Pass):
-    """Map graph.matmul onto a native BLAS call"""
+    """Map graph.matmul onto a native BLAS call (graph-dispatch-libcall chooses by rules)"""
 
     argument = "convert-graph-to-libcall"
     Options = Options
@@ -50,17 +115,5 @@ class ConvertGraphToLibcallPass(Pass):
         for fn in functions(module):
             if FUSED in fn.attributes:
                 continue
-            for op in [op for op in walk(fn) if op.name == "graph.matmul" and _accepted(op)]:
-                callee = unique_symbol(self.options.matmul.replace(".", "_"), taken)
-                with op.location:
-                    prim = new_prim_func(
-                        fn, callee, [v.type for v in op.operands], [op.results[0].type]
-                    )
-                    lhs, rhs, out = prim.regions[0].blocks[0].arguments
-                    with ir.InsertionPoint(prim.regions[0].blocks[0]):
-                        MatmulOp(lhs, rhs, out, callee=self.options.matmul)
-                        func.ReturnOp([])
-                    with ir.InsertionPoint(op):
-                        (value,) = call_prim_func(callee, list(op.operands), [op.results[0].type])
-                op.results[0].replace_all_uses_with(value)
-                op.erase()
+            for op in [op for op in walk(fn) if op.name == "graph.matmul"]:
+                convert(op, self.options.matmul, taken)  # refused ops stay graph ops

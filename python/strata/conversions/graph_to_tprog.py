@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 from mlir import ir
 from mlir.dialects import arith, bufferization, func, memref, tensor
 
@@ -87,6 +88,21 @@ def reshape_view(value: ir.Value, result_type: ir.Type) -> ir.Value:
     return value
 
 
+def _constant_value(op: ir.Operation) -> ir.Attribute:
+    """The value of a weight; a rank-0 `dense_resource` becomes `dense`: upstream
+    finalize-memref-to-llvm aborts the process on a rank-0 resource global."""
+    value = op.attributes["value"]
+    result = ir.RankedTensorType(op.results[0].type)
+    if result.rank or isinstance(value, ir.DenseElementsAttr):
+        return value
+    from strata.transforms.graph.fold_constants import read_constants
+
+    (array,) = read_constants([value])
+    if array is None:
+        raise CompileError(f"cannot read the scalar constant {value}", op.location)
+    return ir.DenseElementsAttr.get(np.ascontiguousarray(array).reshape(()), type=result)
+
+
 def _copy_repeated_results(fn: ir.Operation) -> None:
     """Give each result its own tensor: a value returned twice is copied for the later results.
     (Upstream's buffer-results-to-out-params crashes on a repeated result buffer.)"""
@@ -121,7 +137,7 @@ class ConvertGraphToTprogPass(Pass):
             op = op.operation
             with ir.InsertionPoint(op), op.location:
                 if op.name == "graph.constant":
-                    new = [arith.ConstantOp(op.results[0].type, op.attributes["value"]).result]
+                    new = [arith.ConstantOp(op.results[0].type, _constant_value(op)).result]
                 elif op.name == "graph.reshape":
                     new = [reshape_view(op.operands[0], op.results[0].type)]
                 elif lowering_for(op.name) is not None:

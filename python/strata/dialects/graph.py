@@ -69,7 +69,7 @@ class ConstantOp(StrataOp):
     ) -> ConstantOp:
         """A constant holding `array`; stored as a resource blob so it does not print as text.
         `element` overrides the element type for dtypes numpy lacks (bf16 given as uint16 bits)."""
-        array = np.ascontiguousarray(array)
+        array = np.asarray(array)
         if element is None:
             make = _CONSTANT_ELEMENTS.get(array.dtype)
             if make is None:
@@ -78,9 +78,11 @@ class ConstantOp(StrataOp):
                     "int32 or int64"
                 )
             element = make()
-        buffer = memoryview(array)  # type: ignore[arg-type]  # numpy arrays are buffers
+        shape = np.shape(array)  # before flattening: a 0-d array is a rank-0 tensor
+        # A flat buffer: the bindings crash on 0-d memoryviews.
+        buffer = memoryview(np.ascontiguousarray(array).reshape(-1))  # type: ignore[arg-type]
         attr = ir.DenseResourceElementsAttr.get_from_buffer(
-            buffer, name, tensor_type(array.shape, element)
+            buffer, name, tensor_type(shape, element)
         )
         return cls(attr, loc=loc, ip=ip)
 

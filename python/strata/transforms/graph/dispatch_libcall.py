@@ -1,0 +1,190 @@
+"""graph-dispatch-libcall: hand graph ops to native libraries by rules (MLC chapter 3).
+
+A rule maps an op name, when a predicate on the op (shapes, element types) holds, to a library
+function of the registry (`libraries/registry.py`), or to `none`: keep the op in generated code.
+Rules are tried in order: the pass's `rules` option, then the rules added from Python with
+`add_rule` (latest first), then `DEFAULT_RULES`; the first rule whose predicate holds and whose
+library accepts the operands decides. `mode=never` calls no library (a later `always`/`auto`
+mode, choosing by measurement, fits as another `Mode`).
+Input: `graph` functions. Output: each dispatched op is a call of a private tensor program
+holding one libcall op (`conversions/graph_to_libcall.py`); the others are left as they are.
+
+>>> from strata.transforms.graph.dispatch_libcall import add_rule
+>>> big = lambda op: op.operands[0].type.shape[0] >= 64
+>>> rule = add_rule("graph.matmul", "openblas.sgemm", when=big)
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from mlir import ir
+
+from strata.conversions.graph_to_libcall import LIBCALL_OPS, convert
+from strata.diagnostics import CompileError
+from strata.dialects.graph import FUSED
+from strata.irutil import functions, symbol_names, walk
+from strata.libraries import registry
+from strata.passes import Pass, PipelineError
+
+NONE = "none"  # a rule's function that keeps the op in generated code
+
+Predicate = Callable[[ir.Operation], bool]
+
+
+@dataclass(frozen=True)
+class DispatchRule:
+    """Send `op` (a graph op name) to library function `function` when `when(op)` holds (always
+    when `when` is None); `function` "none" keeps matching ops in generated code."""
+
+    op: str
+    function: str
+    when: Predicate | None = None
+
+    def __str__(self) -> str:
+        when = "" if self.when is None else f" when {getattr(self.when, '__name__', 'predicate')}"
+        return f"{self.op}:{self.function}{when}"
+
+    def matches(self, op: ir.Operation) -> bool:
+        if op.name != self.op:
+            return False
+        if self.when is None:
+            return True
+        try:
+            return bool(self.when(op))
+        except Exception as e:
+            message = f"dispatch rule '{self}' failed on '{op.name}': {e}"
+            raise CompileError(message, op.location) from e
+
+
+def rule_error(op: str, function: str) -> str | None:
+    """Why (`op`, `function`) is not a valid rule, or None."""
+    form = LIBCALL_OPS.get(op)
+    if form is None:
+        return f"no library takes '{op}'; ops with a libcall form: {', '.join(LIBCALL_OPS)}"
+    if function == NONE:
+        return None
+    choices = registry.implementing(form.op)
+    if function not in choices:
+        return (
+            f"'{function}' is not a library function implementing {form.op}; "
+            f"expected one of: {', '.join([*choices, NONE])}"
+        )
+    return None
+
+
+def parse_rule(text: str) -> DispatchRule:
+    """`graph.matmul:openblas.sgemm` (or `graph.matmul:none`) as a rule; ValueError if malformed."""
+    op, sep, function = text.partition(":")
+    if not sep or not op or not function:
+        raise ValueError(f"malformed dispatch rule '{text}': expected <graph op>:<function>")
+    error = rule_error(op, function)
+    if error is not None:
+        raise ValueError(f"invalid dispatch rule '{text}': {error}")
+    return DispatchRule(op, function)
+
+
+def _matrix_f32(op: ir.Operation) -> bool:
+    """Both operands 2-D f32 (the BLAS sgemm case)."""
+    return all(len(v.type.shape) == 2 and str(v.type.element_type) == "f32" for v in op.operands)
+
+
+DEFAULT_RULES: tuple[DispatchRule, ...] = (
+    DispatchRule("graph.matmul", "openblas.sgemm", when=_matrix_f32),
+)
+
+# Rules added from Python, latest first (a registry, like the library registry's functions).
+_USER_RULES: list[DispatchRule] = []
+
+
+def add_rule(op: str, function: str, *, when: Predicate | None = None) -> DispatchRule:
+    """Add a rule tried before the default ones (and before rules added earlier); returns it,
+    for `remove_rule`. `when(op)` sees the graph op (operand and result tensor types).
+
+    >>> add_rule("graph.matmul", "none", when=lambda op: op.results[0].type.shape[0] < 16)
+    """
+    error = rule_error(op, function)
+    if error is not None:
+        raise ValueError(f"invalid dispatch rule '{op}:{function}': {error}")
+    rule = DispatchRule(op, function, when)
+    _USER_RULES.insert(0, rule)
+    return rule
+
+
+def remove_rule(rule: DispatchRule) -> None:
+    """Remove a rule `add_rule` returned."""
+    if rule not in _USER_RULES:
+        raise ValueError(f"dispatch rule '{rule}' is not registered")
+    _USER_RULES.remove(rule)
+
+
+def user_rules() -> tuple[DispatchRule, ...]:
+    """The rules added with `add_rule`, in the order they are tried."""
+    return tuple(_USER_RULES)
+
+
+class Mode(enum.Enum):
+    RULES = "rules"  # the first rule that applies
+    NEVER = "never"  # no library call
+
+
+@dataclass(frozen=True)
+class Options:
+    mode: Mode = field(
+        default=Mode.RULES, metadata={"help": "rules: the first applicable rule; never: none"}
+    )
+    rules: tuple[str, ...] = field(
+        default=(),
+        metadata={"help": "op:function rules tried first (function 'none': keep the op)"},
+    )
+    default_rules: bool = field(
+        default=True, metadata={"help": "try the default rules after the others"}
+    )
+
+    def __post_init__(self) -> None:
+        for text in self.rules:
+            try:
+                parse_rule(text)
+            except ValueError as e:
+                raise PipelineError(f"option 'rules' of 'graph-dispatch-libcall': {e}") from None
+
+
+def active_rules(options: Options) -> list[DispatchRule]:
+    """The rules the pass tries with `options`, in order."""
+    rules = [parse_rule(text) for text in options.rules] + list(_USER_RULES)
+    if options.default_rules:
+        rules += DEFAULT_RULES
+    return rules
+
+
+def dispatch(op: ir.Operation, rules: Sequence[DispatchRule], taken: set[str]) -> str | None:
+    """Apply the first rule that takes `op`; the library function it now calls, or None."""
+    for rule in rules:
+        if not rule.matches(op):
+            continue
+        if rule.function == NONE:
+            return None
+        if convert(op, rule.function, taken) is None:
+            return rule.function
+    return None
+
+
+class GraphDispatchLibcallPass(Pass):
+    """Map graph ops onto native library calls by rules (default: 2-D f32 matmul to BLAS)"""
+
+    argument = "graph-dispatch-libcall"
+    Options = Options
+
+    def run(self, module: ir.Operation) -> None:
+        if self.options.mode is Mode.NEVER:
+            return
+        rules = active_rules(self.options)
+        names = {rule.op for rule in rules}
+        taken = symbol_names(module)
+        for fn in functions(module):
+            if FUSED in fn.attributes:  # left to the fused lowering
+                continue
+            for op in [op for op in walk(fn) if op.name in names]:
+                dispatch(op, rules, taken)
