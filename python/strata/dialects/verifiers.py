@@ -290,7 +290,7 @@ def _verify_avg_pool(op: ir.Operation) -> None:
     x = _tensor(op, op.operands[0], "input")
     v = op.opview
     shape = _shape_rule(op, lambda: pool2d_shape(list(x.shape), v.kernel, v.strides, v.padding))
-    v.count_include_pad  # noqa: B018 - checks the attribute is a bool
+    _shape_rule(op, lambda: v.count_include_pad)  # a bool, not an integer
     _expect_result(op, shape, x.element_type)
 
 

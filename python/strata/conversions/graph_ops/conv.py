@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 from mlir import ir
 from mlir.dialects import arith, memref
 
-from strata.conversions.graph_ops import register
+from strata.conversions.graph_ops import reference, register
 from strata.conversions.graph_ops.matmul import lower_matmul
 from strata.conversions.tprog_builder import emit_block
 from strata.dialects.tprog import IterType
@@ -126,3 +127,27 @@ def lower_conv2d(op: ir.Operation, ins: Sequence[ir.Value], out: ir.Value, name:
         body,
         init,
     )
+
+
+@reference("graph.conv2d")
+def conv2d_reference(op: ir.Operation, x: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """PyTorch's conv2d (no bias): one einsum per kernel tap over the strided, dilated window
+    positions of the zero-padded input, per group; accumulated in at least float32."""
+    view = op.opview
+    (sh, sw), (dh, dw), groups = view.strides, view.dilation, view.groups
+    top, left, bottom, right = view.padding
+    compute = np.promote_types(x.dtype, np.float32)
+    xp = np.pad(x.astype(compute), ((0, 0), (0, 0), (top, bottom), (left, right)))
+    n, c, h, w = xp.shape
+    o, cg, kh, kw = weight.shape
+    oh = (h - dh * (kh - 1) - 1) // sh + 1
+    ow = (w - dw * (kw - 1) - 1) // sw + 1
+    xg = xp.reshape(n, groups, cg, h, w)
+    wg = weight.astype(compute).reshape(groups, o // groups, cg, kh, kw)
+    out = np.zeros((n, groups, o // groups, oh, ow), dtype=compute)
+    for i in range(kh):
+        for j in range(kw):
+            rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+            cols = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+            out += np.einsum("ngchw,goc->ngohw", xg[..., rows, cols], wg[..., i, j])
+    return out.reshape(n, o, oh, ow).astype(x.dtype)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 from mlir import ir
 from mlir.dialects import arith, memref
 
-from strata.conversions.graph_ops import register
+from strata.conversions.graph_ops import reference, register
 from strata.conversions.tprog_builder import emit_block
 from strata.dialects.tprog import IterType
 from strata.irutil import index_constant
@@ -54,3 +55,13 @@ def lower_transpose(op: ir.Operation, ins: Sequence[ir.Value], out: ir.Value, na
     permutation = op.opview.permutation
     inverse = [permutation.index(d) for d in range(len(permutation))]
     _copy(name, out, lambda v: memref.LoadOp(x, [v[inverse[d]] for d in range(len(v))]).result)
+
+
+@reference("graph.reshape")
+def reshape_reference(op: ir.Operation, x: np.ndarray) -> np.ndarray:
+    return x.reshape(list(op.results[0].type.shape))
+
+
+@reference("graph.transpose")
+def transpose_reference(op: ir.Operation, x: np.ndarray) -> np.ndarray:
+    return np.transpose(x, op.opview.permutation).copy()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 from mlir import ir
 from mlir.dialects import arith, memref
 
-from strata.conversions.graph_ops import broadcast_index, register
+from strata.conversions.graph_ops import broadcast_index, reference, register
 from strata.conversions.tprog_builder import emit_block
 from strata.dialects.tprog import IterType
 from strata.irutil import float_constant
@@ -53,3 +54,10 @@ def lower_matmul(op: ir.Operation, ins: Sequence[ir.Value], out: ir.Value, block
         memref.StoreOp(float_constant(element, 0.0), out, v[:-1])
 
     emit_block(block_name, names, dom, [S] * len(out_shape) + [R], body, init)
+
+
+@reference("graph.matmul")
+def matmul_reference(op: ir.Operation, lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """numpy.matmul, accumulated in at least float32."""
+    compute = np.promote_types(lhs.dtype, np.float32)
+    return np.matmul(lhs.astype(compute), rhs.astype(compute)).astype(lhs.dtype)
