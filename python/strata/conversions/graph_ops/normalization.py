@@ -1,8 +1,11 @@
-"""graph.softmax and graph.layer_norm: reductions with their elementwise producers/consumers.
+"""graph.softmax, graph.log_softmax and graph.layer_norm: reductions with their elementwise
+producers/consumers.
 
 Each lowers to a few blocks over the input: reduction blocks into local buffers (one element per
 row, the reduced dimensions dropped), then spatial blocks over the output. Loop `i<d>` iterates
-input dimension d as a spatial variable, `r<d>` as a reduction variable.
+input dimension d as a spatial variable, `r<d>` as a reduction variable. f16/bf16 inputs are
+computed in f32 (row buffers, exponentials, statistics) and rounded into the output, as PyTorch
+does on CPU.
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+import numpy as np
 from mlir import ir
 from mlir.dialects import arith, memref
 from mlir.dialects import math as mathd
 
-from strata.conversions.graph_ops import mathfn, register
+from strata.conversions.graph_ops import mathfn, reference, register
 from strata.conversions.tprog_builder import BodyBuilder, emit_block
 from strata.dialects.tprog import IterType
 from strata.irutil import float_constant
@@ -28,11 +32,21 @@ def REASSOC() -> ir.Attribute:  # noqa: N802 - reads as the flag it is
     return ir.Attribute.parse("#arith.fastmath<reassoc>")
 
 
-def _row_buffer(shape: Sequence[int], reduced: Sequence[int], element: ir.Type) -> ir.Value:
-    """A local buffer with one element per row: `shape` without the `reduced` dimensions.
+def _row_buffer(shape: Sequence[int], reduced: Sequence[int]) -> ir.Value:
+    """A local f32 buffer with one element per row: `shape` without the `reduced` dimensions.
     Freed by upstream's buffer-deallocation-pipeline."""
     kept = [d for i, d in enumerate(shape) if i not in reduced]
-    return memref.AllocOp(ir.MemRefType.get(kept, element), [], []).result
+    return memref.AllocOp(ir.MemRefType.get(kept, ir.F32Type.get()), [], []).result
+
+
+def _load(buffer: ir.Value, index: Sequence[ir.Value]) -> ir.Value:
+    """buffer[index] as f32."""
+    return mathfn.widen(memref.LoadOp(buffer, list(index)).result)
+
+
+def _store(value: ir.Value, buffer: ir.Value, index: Sequence[ir.Value]) -> None:
+    """buffer[index] = value (f32), rounded to the buffer's element type."""
+    memref.StoreOp(mathfn.narrow(value, buffer.type.element_type), buffer, list(index))
 
 
 def _reduction(
@@ -83,6 +97,46 @@ def _accumulate(
     memref.StoreOp(update(memref.LoadOp(buffer, index).result), buffer, index)
 
 
+def _f32(value: float) -> ir.Value:
+    return float_constant(ir.F32Type.get(), value)
+
+
+def _max_blocks(name: str, x: ir.Value, row_max: ir.Value, shape: list[int], axis: int) -> None:
+    """row_max = max of x along `axis` (NaN-propagating)."""
+    reduced = [axis]
+
+    def init(v: list[ir.Value]) -> None:
+        memref.StoreOp(_f32(-math.inf), row_max, _rows(v, reduced))
+
+    def body(v: list[ir.Value]) -> None:
+        value = _load(x, v)
+        _accumulate(
+            row_max,
+            _rows(v, reduced),
+            lambda m: arith.MaximumFOp(m, value, fastmath=REASSOC()).result,
+        )
+
+    _reduction(name, shape, reduced, body, init)
+
+
+def _sum_block(
+    name: str, row_sum: ir.Value, shape: list[int], axis: int, term: Callable[..., ir.Value]
+) -> None:
+    """row_sum = sum along `axis` of term(v)."""
+    reduced = [axis]
+
+    def init(v: list[ir.Value]) -> None:
+        memref.StoreOp(_f32(0.0), row_sum, _rows(v, reduced))
+
+    def body(v: list[ir.Value]) -> None:
+        value = term(v)
+        _accumulate(
+            row_sum, _rows(v, reduced), lambda s: arith.AddFOp(s, value, fastmath=REASSOC()).result
+        )
+
+    _reduction(name, shape, reduced, body, init)
+
+
 @register("graph.softmax")
 def lower_softmax(op: ir.Operation, ins: Sequence[ir.Value], out: ir.Value, name: str) -> None:
     """exp(x - max) / sum(exp(x - max)) along `axis`: max and sum are reductions into row
@@ -90,45 +144,53 @@ def lower_softmax(op: ir.Operation, ins: Sequence[ir.Value], out: ir.Value, name
     (x,) = ins
     shape = list(out.type.shape)
     axis = op.opview.axis % len(shape)
-    element = out.type.element_type
     reduced = [axis]
-    row_max = _row_buffer(shape, reduced, element)
-    row_sum = _row_buffer(shape, reduced, element)
-
-    def max_init(v: list[ir.Value]) -> None:
-        memref.StoreOp(float_constant(element, -math.inf), row_max, _rows(v, reduced))
-
-    def max_body(v: list[ir.Value]) -> None:
-        value = memref.LoadOp(x, v).result
-        _accumulate(
-            row_max,
-            _rows(v, reduced),
-            lambda m: arith.MaximumFOp(m, value, fastmath=REASSOC()).result,
-        )
+    row_max = _row_buffer(shape, reduced)
+    row_sum = _row_buffer(shape, reduced)
 
     def exp_body(v: list[ir.Value]) -> None:
-        shifted = arith.SubFOp(
-            memref.LoadOp(x, v).result, memref.LoadOp(row_max, _rows(v, reduced)).result
-        ).result
-        memref.StoreOp(mathfn.exp(shifted), out, v)
-
-    def sum_init(v: list[ir.Value]) -> None:
-        memref.StoreOp(float_constant(element, 0.0), row_sum, _rows(v, reduced))
-
-    def sum_body(v: list[ir.Value]) -> None:
-        value = memref.LoadOp(out, v).result
-        _accumulate(
-            row_sum, _rows(v, reduced), lambda s: arith.AddFOp(s, value, fastmath=REASSOC()).result
-        )
+        shifted = arith.SubFOp(_load(x, v), _load(row_max, _rows(v, reduced))).result
+        _store(mathfn.exp(shifted), out, v)
 
     def div_body(v: list[ir.Value]) -> None:
-        total = memref.LoadOp(row_sum, _rows(v, reduced)).result
-        memref.StoreOp(arith.DivFOp(memref.LoadOp(out, v).result, total).result, out, v)
+        total = _load(row_sum, _rows(v, reduced))
+        _store(arith.DivFOp(_load(out, v), total).result, out, v)
 
-    _reduction(f"{name}_max", shape, reduced, max_body, max_init)
+    _max_blocks(f"{name}_max", x, row_max, shape, axis)
     _spatial(f"{name}_exp", shape, exp_body)
-    _reduction(f"{name}_sum", shape, reduced, sum_body, sum_init)
+    _sum_block(f"{name}_sum", row_sum, shape, axis, lambda v: _load(out, v))
     _spatial(f"{name}_div", shape, div_body)
+
+
+@register("graph.log_softmax")
+def lower_log_softmax(op: ir.Operation, ins: Sequence[ir.Value], out: ir.Value, name: str) -> None:
+    """x - (max + log(sum(exp(x - max)))) along `axis`: the max and the sum of exponentials
+    (computed inside the reduction, nothing stored) go to row buffers; one log per row turns the
+    sum into the log-sum-exp, which a spatial block subtracts."""
+    (x,) = ins
+    shape = list(out.type.shape)
+    axis = op.opview.axis % len(shape)
+    reduced = [axis]
+    row_max = _row_buffer(shape, reduced)
+    row_lse = _row_buffer(shape, reduced)
+    rows = [d for i, d in enumerate(shape) if i != axis]
+
+    def exp_term(v: list[ir.Value]) -> ir.Value:
+        shifted = arith.SubFOp(_load(x, v), _load(row_max, _rows(v, reduced))).result
+        return mathfn.exp(shifted)
+
+    def lse_body(v: list[ir.Value]) -> None:
+        total = mathfn.log(_load(row_lse, v))
+        _store(arith.AddFOp(_load(row_max, v), total).result, row_lse, v)
+
+    def out_body(v: list[ir.Value]) -> None:
+        lse = _load(row_lse, _rows(v, reduced))
+        _store(arith.SubFOp(_load(x, v), lse).result, out, v)
+
+    _max_blocks(f"{name}_max", x, row_max, shape, axis)
+    _sum_block(f"{name}_sum", row_lse, shape, axis, exp_term)
+    _spatial(f"{name}_lse", rows, lse_body)
+    _spatial(f"{name}_out", shape, out_body)
 
 
 @register("graph.layer_norm")
@@ -140,22 +202,21 @@ def lower_layer_norm(op: ir.Operation, ins: Sequence[ir.Value], out: ir.Value, n
     shape = list(out.type.shape)
     k = len(weight.type.shape)
     reduced = list(range(len(shape) - k, len(shape)))
-    element = out.type.element_type
-    row_mean = _row_buffer(shape, reduced, element)
-    row_var = _row_buffer(shape, reduced, element)
+    row_mean = _row_buffer(shape, reduced)
+    row_var = _row_buffer(shape, reduced)
 
     def inv_count() -> ir.Value:
-        return float_constant(element, 1.0 / math.prod(shape[d] for d in reduced))
+        return _f32(1.0 / math.prod(shape[d] for d in reduced))
 
     def centered(v: list[ir.Value]) -> ir.Value:
         mean = memref.LoadOp(row_mean, _rows(v, reduced)).result
-        return arith.SubFOp(memref.LoadOp(x, v).result, mean).result
+        return arith.SubFOp(_load(x, v), mean).result
 
     def zero_init(buffer: ir.Value) -> BodyBuilder:
-        return lambda v: memref.StoreOp(float_constant(element, 0.0), buffer, _rows(v, reduced))
+        return lambda v: memref.StoreOp(_f32(0.0), buffer, _rows(v, reduced))
 
     def mean_body(v: list[ir.Value]) -> None:
-        term = arith.MulFOp(memref.LoadOp(x, v).result, inv_count()).result
+        term = arith.MulFOp(_load(x, v), inv_count()).result
         _accumulate(
             row_mean, _rows(v, reduced), lambda s: arith.AddFOp(s, term, fastmath=REASSOC()).result
         )
@@ -169,13 +230,48 @@ def lower_layer_norm(op: ir.Operation, ins: Sequence[ir.Value], out: ir.Value, n
 
     def out_body(v: list[ir.Value]) -> None:
         var = memref.LoadOp(row_var, _rows(v, reduced)).result
-        epsilon = float_constant(element, op.opview.epsilon)
+        epsilon = _f32(op.opview.epsilon)
         rstd = mathd.RsqrtOp(arith.AddFOp(var, epsilon).result).result
         trailing = v[len(shape) - k :]
-        scale = arith.MulFOp(rstd, memref.LoadOp(weight, trailing).result).result
+        scale = arith.MulFOp(rstd, _load(weight, trailing)).result
         y = arith.MulFOp(centered(v), scale).result
-        memref.StoreOp(arith.AddFOp(y, memref.LoadOp(bias, trailing).result).result, out, v)
+        _store(arith.AddFOp(y, _load(bias, trailing)).result, out, v)
 
     _reduction(f"{name}_mean", shape, reduced, mean_body, zero_init(row_mean))
     _reduction(f"{name}_var", shape, reduced, var_body, zero_init(row_var))
     _spatial(f"{name}_out", shape, out_body)
+
+
+# ---- numpy semantics (PyTorch's), computed in float64 and rounded to the input's dtype ----
+
+
+@reference("graph.softmax")
+def softmax_reference(op: ir.Operation, x: np.ndarray) -> np.ndarray:
+    axis = op.opview.axis
+    x64 = x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        e = np.exp(x64 - x64.max(axis=axis, keepdims=True))
+        return (e / e.sum(axis=axis, keepdims=True)).astype(x.dtype)
+
+
+@reference("graph.log_softmax")
+def log_softmax_reference(op: ir.Operation, x: np.ndarray) -> np.ndarray:
+    axis = op.opview.axis
+    x64 = x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        shifted = x64 - x64.max(axis=axis, keepdims=True)
+        lse = np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        return (shifted - lse).astype(x.dtype)
+
+
+@reference("graph.layer_norm")
+def layer_norm_reference(
+    op: ir.Operation, x: np.ndarray, weight: np.ndarray, bias: np.ndarray
+) -> np.ndarray:
+    axes = tuple(range(x.ndim - weight.ndim, x.ndim))
+    x64 = x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        mean = x64.mean(axis=axes, keepdims=True)
+        var = x64.var(axis=axes, keepdims=True)  # biased, as PyTorch's layer_norm
+        y = (x64 - mean) / np.sqrt(var + op.opview.epsilon)
+        return (y * weight.astype(np.float64) + bias.astype(np.float64)).astype(x.dtype)
