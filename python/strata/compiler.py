@@ -100,6 +100,8 @@ def import_model(model: Any, example_inputs: Sequence[Any] | None = None) -> ir.
             raise CompileError("compiling a torch.nn.Module needs example_inputs")
         from strata.frontends.torch_export import from_torch
 
+        if not isinstance(example_inputs, (tuple, list)):  # one tensor: not split along dim 0
+            example_inputs = (example_inputs,)
         return from_torch(model, tuple(example_inputs)).operation
     raise TypeError(
         f"strata.compile takes a graph module, IR text, a .mlir/.onnx path, an ONNX model or a "
@@ -137,11 +139,14 @@ def compile(
     from strata.libraries.registry import shared_libraries
 
     module = import_model(model, example_inputs)
-    signatures = [
-        Signature.from_func(fn)
-        for fn in functions(module)
-        if is_public(fn) and not is_declaration(fn)
-    ]
+    try:
+        signatures = [
+            Signature.from_func(fn)
+            for fn in functions(module)
+            if is_public(fn) and not is_declaration(fn)
+        ]
+    except TypeError as e:  # an element type numpy cannot hold (bf16)
+        raise CompileError(f"cannot call the compiled module from numpy: {e}") from None
     if not signatures:
         raise CompileError("the module has no public function to compile")
     # Lower a copy (the caller keeps its module); printing with debug info keeps the locations.
