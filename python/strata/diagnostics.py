@@ -47,6 +47,27 @@ def file_line_col(location: ir.Location | None) -> tuple[str, int, int]:
     return ("", 0, 0)
 
 
+def _unlined_name(location: ir.Location | None) -> str:
+    """The name of a named location whose file position has no line (ONNX nodes: a model file
+    has no source lines, the node name is what finds the op)."""
+    if location is None:
+        return ""
+    if location.is_a_name():
+        file, line, _ = file_line_col(location.child_loc)
+        return location.name_str if file and line == 0 else ""
+    if location.is_a_fused():
+        for child in location.locations:
+            name = _unlined_name(child)
+            if name:
+                return name
+    return ""
+
+
+def _with_name(message: str, location: ir.Location | None) -> str:
+    name = _unlined_name(location)
+    return f"{message} (node '{name}')" if name and name not in message else message
+
+
 _SEVERITY = {"ERROR": "error", "WARNING": "warning", "REMARK": "remark", "NOTE": "note"}
 
 
@@ -55,7 +76,7 @@ def from_mlir(diag) -> Diagnostic:
     severity = _SEVERITY.get(str(diag.severity).rsplit(".", 1)[-1], "error")
     file, line, col = file_line_col(diag.location)
     notes = tuple(from_mlir(n) for n in diag.notes)
-    return Diagnostic(severity, diag.message, file, line, col, notes)
+    return Diagnostic(severity, _with_name(diag.message, diag.location), file, line, col, notes)
 
 
 class CompileError(Exception):
@@ -71,6 +92,7 @@ class CompileError(Exception):
     ):
         if diagnostics is None:
             file, line, col = file_line_col(location)
+            message = _with_name(message, location)
             diagnostics = [Diagnostic("error", message, file, line, col, notes)]
         self.diagnostics = diagnostics
         super().__init__("\n".join(d.format() for d in diagnostics))
