@@ -1,5 +1,6 @@
 # The two commands of the README:
-#   make demo    set up .venv and run the main job (the MLP through every level, on CPU)
+#   make demo    set up .venv and run the main job (the MLP through every level, on CPU; then a
+#                GPT-2-style block from PyTorch, compared with PyTorch)
 #   make check   set up .venv and run every test (lit + pytest); .ci/run calls it
 PYTHON ?= python3
 VENV   ?= .venv
@@ -17,6 +18,7 @@ $(VENV)/.installed: pyproject.toml setup.py
 
 demo: setup
 	$(BIN)/strata demo
+	$(BIN)/strata run examples/gpt2_block.py
 
 check: lint check-lit check-python
 
