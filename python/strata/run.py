@@ -101,7 +101,7 @@ def _load_python(path: Path) -> LoadedModel:
     )
 
 
-def _load_onnx(path: Path, seed: int) -> LoadedModel:
+def _load_onnx(path: Path, seed: int, threads: int | None) -> LoadedModel:
     from strata.frontends.onnx import from_onnx
 
     start = time.perf_counter()
@@ -113,7 +113,8 @@ def _load_onnx(path: Path, seed: int) -> LoadedModel:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
+        if threads is not None:  # else ORT's default, as Strata's
+            options.intra_op_num_threads = threads
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         names = [i.name for i in session.get_inputs()]
         loaded.reference = lambda: list(session.run(None, dict(zip(names, inputs))))
@@ -128,7 +129,7 @@ def _load_onnx(path: Path, seed: int) -> LoadedModel:
     return loaded
 
 
-def load_model_file(path: str | Path, *, seed: int = 0) -> LoadedModel:
+def load_model_file(path: str | Path, *, seed: int = 0, threads: int | None = None) -> LoadedModel:
     """Import a `.py` model file, an `.onnx` file or a graph-level `.mlir` file."""
     path = Path(path)
     if not path.is_file():
@@ -136,7 +137,7 @@ def load_model_file(path: str | Path, *, seed: int = 0) -> LoadedModel:
     if path.suffix == ".py":
         return _load_python(path)
     if path.suffix == ".onnx":
-        return _load_onnx(path, seed)
+        return _load_onnx(path, seed, threads)
     if path.suffix == ".mlir":
         from strata.compiler import parse_module
 
@@ -229,7 +230,7 @@ def run_model(
         strata.set_num_threads(threads)
         if "torch" in sys.modules:
             sys.modules["torch"].set_num_threads(threads)
-    loaded = load_model_file(path, seed=seed)
+    loaded = load_model_file(path, seed=seed, threads=threads)
     out(f"{loaded.source}: imported through {loaded.frontend} in {loaded.import_seconds:.2f} s")
     out(level_summary("graph", loaded.module, label="imported"))
 

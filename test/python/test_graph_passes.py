@@ -9,11 +9,11 @@ import strata
 from mlir import ir
 from strata.diagnostics import CompileError
 from strata.dialects import graph
+from strata.dialects.constants import read_constants
 from strata.irutil import walk
 from strata.passes import Pass, PipelineError
 from strata.pipelines import LowerToLLVMPipeline, Pipeline
 from strata.transforms.graph import dispatch_libcall
-from strata.transforms.graph.fold_constants import read_constants
 
 
 def op_names(module: ir.Module) -> list[str]:

@@ -95,7 +95,7 @@ def _constant_value(op: ir.Operation) -> ir.Attribute:
     result = ir.RankedTensorType(op.results[0].type)
     if result.rank or isinstance(value, ir.DenseElementsAttr):
         return value
-    from strata.transforms.graph.fold_constants import read_constants
+    from strata.dialects.constants import read_constants
 
     (array,) = read_constants([value])
     if array is None:

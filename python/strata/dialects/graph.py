@@ -480,8 +480,16 @@ def _pads(padding) -> list[int]:
     return [*padding, *padding] if len(padding) == 2 else padding
 
 
+class _Pool2d(StrataOp):
+    """A 2-D pooling window over an NCHW input."""
+
+    kernel = property(lambda self: _array_attr(self, "kernel"))
+    strides = property(lambda self: _array_attr(self, "strides"))
+    padding = property(lambda self: _array_attr(self, "padding"))
+
+
 @register_operation(GraphDialect)
-class MaxPool2dOp(StrataOp):
+class MaxPool2dOp(_Pool2d):
     """Maximum over each window of an NCHW input (padding is -inf)."""
 
     OPERATION_NAME = "graph.max_pool2d"
@@ -500,14 +508,11 @@ class MaxPool2dOp(StrataOp):
         }
         self._build([input], [tensor_type(shape, _element_type(input))], attrs, loc=loc, ip=ip)
 
-    kernel = property(lambda self: _array_attr(self, "kernel"))
-    strides = property(lambda self: _array_attr(self, "strides"))
-    padding = property(lambda self: _array_attr(self, "padding"))
     dilation = property(lambda self: _array_attr(self, "dilation"))
 
 
 @register_operation(GraphDialect)
-class AvgPool2dOp(StrataOp):
+class AvgPool2dOp(_Pool2d):
     """Mean over each window of an NCHW input."""
 
     OPERATION_NAME = "graph.avg_pool2d"
@@ -533,10 +538,6 @@ class AvgPool2dOp(StrataOp):
             "count_include_pad": _bool(count_include_pad),
         }
         self._build([input], [tensor_type(shape, _element_type(input))], attrs, loc=loc, ip=ip)
-
-    kernel = property(lambda self: _array_attr(self, "kernel"))
-    strides = property(lambda self: _array_attr(self, "strides"))
-    padding = property(lambda self: _array_attr(self, "padding"))
 
     @property
     def count_include_pad(self) -> bool:

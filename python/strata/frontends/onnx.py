@@ -846,11 +846,7 @@ def _global_pool(cx: _Importer, node) -> list[Result]:
 
 
 def _reshape_to(cx: _Importer, x: ir.Value, target: list[int]) -> ir.Value:
-    """`x` in shape `target`; a reshape of a reshape reads the first one's input (exporters
-    chain Reshape, Squeeze and Unsqueeze; each graph.reshape is a copy, graph-dce drops the
-    intermediate one when nothing else reads it)."""
-    if isinstance(x, ir.OpResult) and x.owner.name == "graph.reshape":
-        x = x.owner.operands[0]
+    """`x` in shape `target` (graph-canonicalize merges the chains exporters write)."""
     return x if _dims(x) == target else cx.b.reshape(x, target)
 
 

@@ -27,7 +27,6 @@ from mlir import ir
 from strata.diagnostics import CompileError, Diagnostic, file_line_col
 from strata.frontends.builder import GraphBuilder
 from strata.irutil import lookup_function
-from strata.transforms.graph.dce import GraphDcePass
 
 PARAMETER_ATTR = "strata.parameter"  # argument attribute: the FQN of a parameter input
 _FLOATS = {"torch.float32": "f32", "torch.float16": "f16", "torch.bfloat16": "bf16"}
@@ -317,7 +316,6 @@ class _Importer:
                 self.values[node] = self._convert(node)
         self.b.location = self.loc(nodes[-1])
         module = self.b.finish(*outputs)
-        GraphDcePass().run(module.operation)  # ops left dead by folding transposes/reshapes
         if self.params_as_inputs:
             self._name_parameter_arguments(module)
         return module
@@ -505,14 +503,6 @@ def _arguments(node: Node) -> Args:
         else:
             out[a.name] = a.default_value if a.has_default_value() else None
     return out
-
-
-def _producer(value: ir.Value, op_name: str) -> ir.Operation | None:
-    """The op named `op_name` defining `value`, if that is what defines it."""
-    owner = value.owner
-    if isinstance(owner, ir.Block):
-        return None
-    return owner.operation if owner.operation.name == op_name else None
 
 
 def _shape_of(value: ir.Value) -> list[int]:
@@ -714,42 +704,13 @@ def _reshape(im: _Importer, node: Node, a: Args) -> ir.Value:
 
 
 def _reshape_value(im: _Importer, x: ir.Value, shape: list[int]) -> ir.Value:
-    """`x` in `shape`. Layout copies are merged: a reshape of a reshape is one copy, and a
-    reshape that only adds or drops size-1 dimensions of a transpose becomes a transpose of a
-    reshape (which merges with a reshape before it). Ops left unused are erased at the end."""
-    if _shape_of(x) == shape:
-        return x
-    inner = _producer(x, "graph.reshape")
-    if inner is not None:
-        return _reshape_value(im, inner.operands[0], shape)
-    inner = _producer(x, "graph.transpose")
-    if inner is not None and _non_unit(_shape_of(x)) == _non_unit(shape):
-        source, permutation = inner.operands[0], inner.opview.permutation
-        source_shape = _shape_of(source)
-        kept = [d for d, n in enumerate(source_shape) if n != 1]
-        # The source's non-unit dimensions in the order the transpose puts them.
-        order = iter(kept.index(p) for p in permutation if source_shape[p] != 1)
-        units = iter(range(len(kept), len(shape)))
-        squeezed = [source_shape[d] for d in kept] + [1] * (len(shape) - len(kept))
-        new_permutation = [next(units) if n == 1 else next(order) for n in shape]
-        return _transpose_value(im, _reshape_value(im, source, squeezed), new_permutation)
-    return im.b.reshape(x, shape)
-
-
-def _non_unit(shape: list[int]) -> list[int]:
-    return [n for n in shape if n != 1]
+    """`x` in `shape` (graph-canonicalize merges the chains of views models write)."""
+    return x if _shape_of(x) == shape else im.b.reshape(x, shape)
 
 
 def _transpose_value(im: _Importer, x: ir.Value, permutation: list[int]) -> ir.Value:
-    """`x` transposed; transposes compose, and one that only moves size-1 dimensions is a
-    reshape (which composes with reshapes around it)."""
-    inner = _producer(x, "graph.transpose")
-    if inner is not None:
-        x, permutation = inner.operands[0], [inner.opview.permutation[p] for p in permutation]
-    shape = _shape_of(x)
-    moved = [p for p in permutation if shape[p] != 1]
-    if moved == sorted(moved):
-        return _reshape_value(im, x, [shape[p] for p in permutation])
+    if permutation == list(range(len(permutation))):
+        return x
     return im.b.transpose(x, permutation)
 
 

@@ -74,3 +74,31 @@ func.func @identities(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %1 = "graph.transpose"(%0) {permutation = array<i64: 0, 1>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
   return %1 : tensor<2x3xf32>
 }
+
+// -----
+
+// A reshape that only adds or drops unit dimensions of a transpose becomes a transpose of a
+// reshape, and that reshape merges with the view before it: one reshape, one transpose.
+// CHECK-LABEL: func.func @view_transpose_view
+// CHECK-SAME: (%[[X:.*]]: tensor<6x4xf32>)
+// CHECK-NEXT: %[[R:.*]] = "graph.reshape"(%[[X]]) : (tensor<6x4xf32>) -> tensor<2x3x4x1xf32>
+// CHECK-NEXT: %[[T:.*]] = "graph.transpose"(%[[R]]) {permutation = array<i64: 3, 1, 0, 2>} : (tensor<2x3x4x1xf32>) -> tensor<1x3x2x4xf32>
+// CHECK-NEXT: return %[[T]]
+func.func @view_transpose_view(%x: tensor<6x4xf32>) -> tensor<1x3x2x4xf32> {
+  %0 = "graph.reshape"(%x) : (tensor<6x4xf32>) -> tensor<2x3x4xf32>
+  %1 = "graph.transpose"(%0) {permutation = array<i64: 1, 0, 2>} : (tensor<2x3x4xf32>) -> tensor<3x2x4xf32>
+  %2 = "graph.reshape"(%1) : (tensor<3x2x4xf32>) -> tensor<1x3x2x4xf32>
+  return %2 : tensor<1x3x2x4xf32>
+}
+
+// -----
+
+// A transpose with another user is not rewritten (that would add a copy).
+// CHECK-LABEL: func.func @shared_transpose
+// CHECK: %[[T:.*]] = "graph.transpose"
+// CHECK-NEXT: %[[R:.*]] = "graph.reshape"(%[[T]])
+func.func @shared_transpose(%x: tensor<2x3xf32>) -> (tensor<3x2xf32>, tensor<1x3x2xf32>) {
+  %0 = "graph.transpose"(%x) {permutation = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  %1 = "graph.reshape"(%0) : (tensor<3x2xf32>) -> tensor<1x3x2xf32>
+  return %0, %1 : tensor<3x2xf32>, tensor<1x3x2xf32>
+}

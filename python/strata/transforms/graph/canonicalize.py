@@ -5,6 +5,8 @@ batch-first inputs, views and unflattens); each transpose that survives is a cop
 fixpoint:
 - a transpose that keeps the order of the non-unit dimensions is a reshape;
 - reshape(reshape(x)) is one reshape; transpose(transpose(x)) is one transpose;
+- a reshape that only adds or drops unit dimensions of a transpose's result becomes a transpose
+  of a reshape (which then merges with the reshapes before it);
 - a reshape or transpose to the same shape / the identity permutation is its input;
 - a unary elementwise op after a reshape (whose result has no other use) moves before it, so
   that it joins the producer's fused group (matmul + bias + relu across a view).
@@ -44,6 +46,24 @@ def _reshape(value: ir.Value, shape: list[int], at: ir.Operation) -> ir.Value:
         return graph.ReshapeOp(value, shape).result
 
 
+def _non_unit(shape: list[int]) -> list[int]:
+    return [n for n in shape if n != 1]
+
+
+def _transpose_of_reshape(transpose: ir.Operation, target: list[int], at: ir.Operation):
+    """reshape(transpose(x, perm), target), where the reshape only adds or drops unit dimensions,
+    as transpose(reshape(x, squeezed), perm'): x's non-unit dimensions first, then the units."""
+    source, permutation = transpose.operands[0], transpose.opview.permutation
+    source_shape = _shape(source)
+    kept = [d for d, n in enumerate(source_shape) if n != 1]
+    order = iter(kept.index(p) for p in permutation if source_shape[p] != 1)
+    units = iter(range(len(kept), len(target)))
+    squeezed = [source_shape[d] for d in kept] + [1] * (len(target) - len(kept))
+    new_permutation = [next(units) if n == 1 else next(order) for n in target]
+    with ir.InsertionPoint(at), at.location:
+        return graph.TransposeOp(_reshape(source, squeezed, at), new_permutation).result
+
+
 def _rewrite(op: ir.Operation) -> bool:
     """Apply one rewrite rooted at `op`; True when the IR changed."""
     if op.name == "graph.transpose":
@@ -72,6 +92,16 @@ def _rewrite(op: ir.Operation) -> bool:
         inner = _producer(source, "graph.reshape")
         if inner is not None:
             _replace(op, _reshape(inner.operands[0], _shape(op.results[0]), op))
+            return True
+        inner = _producer(source, "graph.transpose")
+        target = _shape(op.results[0])
+        if (
+            inner is not None
+            and len(list(source.uses)) == 1
+            and _non_unit(_shape(source)) == _non_unit(target)
+        ):
+            _replace(op, _transpose_of_reshape(inner, target, op))
+            inner.erase()
             return True
     elif op.name in UNARY:
         view = _producer(op.operands[0], "graph.reshape")

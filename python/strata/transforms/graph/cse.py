@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 from mlir import ir
 
+from strata.dialects.constants import read_constants
 from strata.dialects.graph import FUSED
 from strata.irutil import callee_of, functions, module_body, symbol_name, walk
 from strata.passes import Pass
-from strata.transforms.graph.fold_constants import read_constants
 
 Key = tuple[Any, ...]
 

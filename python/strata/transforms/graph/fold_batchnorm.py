@@ -18,14 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 from mlir import ir
 
-from strata.dialects.graph import AddOp
-from strata.irutil import walk
-from strata.passes import Pass
-from strata.transforms.graph.fold_constants import (
+from strata.dialects.constants import (
     constant_producer,
     make_constant,
     read_constants,
 )
+from strata.dialects.graph import AddOp
+from strata.irutil import walk
+from strata.passes import Pass
 
 
 def _producer(value: ir.Value) -> ir.Operation | None:
