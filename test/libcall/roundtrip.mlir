@@ -19,3 +19,13 @@ func.func @strided(%a: memref<4x8xf32, strided<[16, 1], offset: ?>>, %b: memref<
   "libcall.matmul"(%a, %b, %c) {callee = "openblas.sgemm"} : (memref<4x8xf32, strided<[16, 1], offset: ?>>, memref<8x4xf32>, memref<4x4xf32>) -> ()
   return
 }
+
+// -----
+
+// Batched operands broadcast like numpy's; a transposed view is a strided layout.
+// CHECK-LABEL: func.func @batched
+func.func @batched(%a: memref<2x4x8xf32>, %b: memref<8x4xf32, strided<[1, 8]>>, %c: memref<2x4x4xf32>) {
+  // CHECK: "libcall.matmul"(%{{.*}}, %{{.*}}, %{{.*}}) {callee = "openblas.sgemm"} : (memref<2x4x8xf32>, memref<8x4xf32, strided<[1, 8]>>, memref<2x4x4xf32>) -> ()
+  "libcall.matmul"(%a, %b, %c) {callee = "openblas.sgemm"} : (memref<2x4x8xf32>, memref<8x4xf32, strided<[1, 8]>>, memref<2x4x4xf32>) -> ()
+  return
+}

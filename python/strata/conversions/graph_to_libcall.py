@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from mlir import ir
-from mlir.dialects import func
+from mlir.dialects import func, memref
 
 from strata.conversions.graph_to_tprog import call_prim_func, new_prim_func
 from strata.dialects.graph import FUSED
@@ -26,19 +26,44 @@ from strata.passes import Pass, PipelineError
 
 @dataclass(frozen=True)
 class LibcallForm:
-    """How a graph op becomes a libcall op: `check` says why an op cannot (or None), `build`
-    emits the libcall op on the tensor program's arguments (inputs, then the output)."""
+    """How a graph op becomes a libcall op: `check` says why an op cannot (or None), `operands`
+    gives the values the tensor program takes, each with the permutation of the view the libcall
+    op reads (None: the value itself), and `build` emits the libcall op on those views (inputs,
+    then the output)."""
 
     op: str
     check: Callable[[ir.Operation], str | None]
     build: Callable[[Sequence[ir.Value], str], ir.OpView]
+    operands: Callable[[ir.Operation], list[tuple[ir.Value, list[int] | None]]] = field(
+        default=lambda op: _plain_operands(op)
+    )
+
+
+def _plain_operands(op: ir.Operation) -> list[tuple[ir.Value, list[int] | None]]:
+    return [(v, None) for v in op.operands]
 
 
 def _check_matmul(op: ir.Operation) -> str | None:
     shapes = [list(v.type.shape) for v in op.operands]
-    if any(len(s) != 2 for s in shapes):
-        return f"libcall.matmul takes 2-D operands, found shapes {shapes[0]} and {shapes[1]}"
+    if any(len(s) < 2 for s in shapes):
+        return f"libcall.matmul takes operands of rank >= 2, found {shapes[0]} and {shapes[1]}"
     return None
+
+
+def _matmul_operands(op: ir.Operation) -> list[tuple[ir.Value, list[int] | None]]:
+    """A transpose of the last two dimensions feeding the matmul is absorbed: the library reads
+    the untransposed tensor through a transposed view (BLAS's Trans) instead of a copy."""
+    result: list[tuple[ir.Value, list[int] | None]] = []
+    for value in op.operands:
+        producer = value.owner
+        if isinstance(producer, ir.OpView) and producer.operation.name == "graph.transpose":
+            rank = len(value.type.shape)
+            permutation = list(producer.permutation)
+            if permutation == [*range(rank - 2), rank - 1, rank - 2]:
+                result.append((producer.operation.operands[0], permutation))
+                continue
+        result.append((value, None))
+    return result
 
 
 def _build_matmul(args: Sequence[ir.Value], callee: str) -> ir.OpView:
@@ -47,8 +72,19 @@ def _build_matmul(args: Sequence[ir.Value], callee: str) -> ir.OpView:
 
 
 LIBCALL_OPS: dict[str, LibcallForm] = {
-    "graph.matmul": LibcallForm("libcall.matmul", _check_matmul, _build_matmul),
+    "graph.matmul": LibcallForm("libcall.matmul", _check_matmul, _build_matmul, _matmul_operands),
 }
+
+
+def _transposed_view(value: ir.Value, permutation: list[int]) -> ir.Value:
+    """`memref.transpose` of `value`: the permuted shape over the same memory (strided)."""
+    t = value.type
+    strides, offset = t.get_strides_and_offset()
+    shape = [t.shape[p] for p in permutation]
+    layout = ir.StridedLayoutAttr.get(offset, [strides[p] for p in permutation])
+    result = ir.MemRefType.get(shape, t.element_type, layout)
+    perm = ir.AffineMapAttr.get(ir.AffineMap.get_permutation(permutation))
+    return memref.TransposeOp(result, value, perm).result
 
 
 def _function_of(op: ir.Operation) -> ir.Operation:
@@ -70,11 +106,17 @@ def convert(op: ir.Operation, function: str, taken: set[str]) -> str | None:
         return reason
     callee = unique_symbol(function.replace(".", "_"), taken)
     result_types = [r.type for r in op.results]
+    operands = form.operands(op)
     with op.location:
-        prim = new_prim_func(_function_of(op), callee, [v.type for v in op.operands], result_types)
+        inputs = [v.type for v, _ in operands]
+        prim = new_prim_func(_function_of(op), callee, inputs, result_types)
         entry = prim.regions[0].blocks[0]
         with ir.InsertionPoint(entry):
-            call = form.build(list(entry.arguments), function)
+            args = list(entry.arguments)
+            for i, (_, permutation) in enumerate(operands):
+                if permutation is not None:
+                    args[i] = _transposed_view(args[i], permutation)
+            call = form.build(args, function)
             func.ReturnOp([])
     reason = registry.check_call(call.operation)
     if reason is not None:
@@ -82,10 +124,14 @@ def convert(op: ir.Operation, function: str, taken: set[str]) -> str | None:
         taken.discard(callee)
         return reason
     with ir.InsertionPoint(op), op.location:
-        values = call_prim_func(callee, list(op.operands), result_types)
+        values = call_prim_func(callee, [v for v, _ in operands], result_types)
     for old, new in zip(op.results, values):
         old.replace_all_uses_with(new)
+    absorbed = {v.owner for v, (_, p) in zip(op.operands, operands) if p is not None}
     op.erase()
+    for producer in absorbed:  # a transpose the call absorbed, unless something else reads it
+        if not list(producer.results[0].uses):
+            producer.erase()
     return None
 
 

@@ -153,13 +153,16 @@ def _verify_microkernel(op: ir.Operation) -> None:
 def _verify_libcall_matmul(op: ir.Operation) -> None:
     types = [v.type for v in op.operands]
     shapes = [list(t.shape) for t in types]
-    if any(len(s) != 2 for s in shapes):
-        raise CompileError("libcall.matmul operands must be 2-D memrefs", op.location)
-    (m, k), (k2, n), out = shapes
-    if k != k2 or out != [m, n]:
+    if any(len(s) < 2 for s in shapes):
+        raise CompileError("libcall.matmul operands must be memrefs of rank >= 2", op.location)
+    try:
+        expected = matmul_shape(shapes[0], shapes[1])
+    except ShapeError:
+        expected = None
+    if expected != shapes[2]:
         raise CompileError(
-            f"libcall.matmul shapes do not form out[MxN] = lhs[MxK] @ rhs[KxN]: "
-            f"lhs {shapes[0]}, rhs {shapes[1]}, out {out}",
+            f"libcall.matmul shapes do not form out[..., M, N] = lhs[..., M, K] @ rhs[..., K, N]: "
+            f"lhs {shapes[0]}, rhs {shapes[1]}, out {shapes[2]}",
             op.location,
         )
     from strata.libraries import registry

@@ -4,8 +4,11 @@ A rule maps an op name, when a predicate on the op (shapes, element types) holds
 function of the registry (`libraries/registry.py`), or to `none`: keep the op in generated code.
 Rules are tried in order: the pass's `rules` option, then the rules added from Python with
 `add_rule` (latest first), then `DEFAULT_RULES`; the first rule whose predicate holds and whose
-library accepts the operands decides. `mode=never` calls no library (a later `always`/`auto`
-mode, choosing by measurement, fits as another `Mode`).
+library accepts the operands picks the function. Option `mode`: `always` (the default; `rules`
+is its old name) calls it; `auto` calls it only where it beats the generated code, timed once per
+op signature, target and thread count and cached on disk (`libraries/autotune.py`); `never`
+calls no library. A function whose library is not installed is not called: the op stays in
+generated code and a remark says how to install the library.
 Input: `graph` functions. Output: each dispatched op is a call of a private tensor program
 holding one libcall op (`conversions/graph_to_libcall.py`); the others are left as they are.
 
@@ -26,7 +29,8 @@ from strata.conversions.graph_to_libcall import LIBCALL_OPS, convert
 from strata.diagnostics import CompileError
 from strata.dialects.graph import FUSED
 from strata.irutil import functions, symbol_names, walk
-from strata.libraries import registry
+from strata.libraries import autotune, registry
+from strata.libraries.autotune import Decision
 from strata.passes import Pass, PipelineError
 
 NONE = "none"  # a rule's function that keeps the op in generated code
@@ -87,8 +91,8 @@ def parse_rule(text: str) -> DispatchRule:
 
 
 def _matrix_f32(op: ir.Operation) -> bool:
-    """Both operands 2-D f32 (the BLAS sgemm case)."""
-    return all(len(v.type.shape) == 2 and str(v.type.element_type) == "f32" for v in op.operands)
+    """f32 operands of rank >= 2 (BLAS sgemm, batched through loops or batch_strided)."""
+    return all(len(v.type.shape) >= 2 and str(v.type.element_type) == "f32" for v in op.operands)
 
 
 DEFAULT_RULES: tuple[DispatchRule, ...] = (
@@ -126,14 +130,23 @@ def user_rules() -> tuple[DispatchRule, ...]:
 
 
 class Mode(enum.Enum):
-    RULES = "rules"  # the first rule that applies
     NEVER = "never"  # no library call
+    ALWAYS = "always"  # the first rule that applies
+    AUTO = "auto"  # the first rule that applies, where the library is measured faster
+
+    @classmethod
+    def _missing_(cls, value: object) -> Mode | None:
+        return cls.ALWAYS if value == "rules" else None  # the mode's name before `auto`
 
 
 @dataclass(frozen=True)
 class Options:
     mode: Mode = field(
-        default=Mode.RULES, metadata={"help": "rules: the first applicable rule; never: none"}
+        default=Mode.ALWAYS,
+        metadata={
+            "help": "always: the first applicable rule; auto: where the library is measured "
+            "faster; never: no library call"
+        },
     )
     rules: tuple[str, ...] = field(
         default=(),
@@ -159,27 +172,95 @@ def active_rules(options: Options) -> list[DispatchRule]:
     return rules
 
 
-def dispatch(op: ir.Operation, rules: Sequence[DispatchRule], taken: set[str]) -> str | None:
-    """Apply the first rule that takes `op`; the library function it now calls, or None."""
+def missing_library(function: str) -> str | None:
+    """Why `function` cannot be called here (its library is not installed), or None."""
+    entry = registry.lookup(function)
+    if entry is None or entry.library.path() is not None:
+        return None
+    hint = getattr(entry.library, "install_hint", "")
+    how = f" ({hint})" if hint else ""
+    return f"library '{entry.library.name}' of '{function}' is not installed{how}"
+
+
+def _remark(op: ir.Operation, decision: Decision) -> None:
+    """Say what auto mode chose and why (when remarks are requested)."""
+
+    def us(value: float | None) -> str:
+        return "?" if value is None else f"{value:.1f} us"
+
+    if decision.source == "failed":
+        message = f"'{decision.function}' not measured, generated code kept: {decision.note}"
+    else:
+        lib, gen = (
+            f"{decision.function} {us(decision.library_us)}",
+            f"generated {us(decision.generated_us)}",
+        )
+        how = "measured" if decision.source == "measured" else "cached measurement"
+        verdict = f"calls {decision.function}" if decision.library else "stays in generated code"
+        message = f"{verdict} ({how}: {lib}, {gen})"
+        if decision.note:
+            message += f"; {decision.note}"
+    autotune.emit_remark(op.location, message)
+
+
+def dispatch(
+    op: ir.Operation, rules: Sequence[DispatchRule], taken: set[str], mode: Mode = Mode.ALWAYS
+) -> str | None:
+    """Apply the first rule that takes `op`; the library function it now calls, or None.
+    In `auto` mode the function must also beat the generated code (measured, or cached)."""
     for rule in rules:
         if not rule.matches(op):
             continue
         if rule.function == NONE:
             return None
+        missing = missing_library(rule.function)
+        if missing is not None:
+            message = f"{missing}; '{op.name}' stays in generated code"
+            autotune.emit_remark(op.location, message, always=True)
+            autotune.record(
+                Decision(
+                    autotune.op_signature(op),
+                    rule.function,
+                    autotune.GENERATED,
+                    "missing library",
+                    location=autotune.location_text(op.location),
+                    note=missing,
+                )
+            )
+            return None
+        if mode is Mode.AUTO:
+            decision = autotune.decide(op, rule.function)
+            if isinstance(decision, str):  # the library refuses these operands
+                continue
+            _remark(op, autotune.record(decision))
+            if not decision.library:
+                return None
         if convert(op, rule.function, taken) is None:
+            if mode is not Mode.AUTO:
+                autotune.record(
+                    Decision(
+                        autotune.op_signature(op),
+                        rule.function,
+                        autotune.LIBRARY,
+                        "rule",
+                        location=autotune.location_text(op.location),
+                    )
+                )
             return rule.function
     return None
 
 
 class GraphDispatchLibcallPass(Pass):
-    """Map graph ops onto native library calls by rules (default: 2-D f32 matmul to BLAS)"""
+    """Map graph ops onto native library calls by rules (default: f32 matmul to BLAS)"""
 
     argument = "graph-dispatch-libcall"
     Options = Options
 
     def run(self, module: ir.Operation) -> None:
-        if self.options.mode is Mode.NEVER:
+        mode = self.options.mode
+        if mode is Mode.NEVER:
             return
+        autotune.start_decisions()
         rules = active_rules(self.options)
         names = {rule.op for rule in rules}
         taken = symbol_names(module)
@@ -187,4 +268,4 @@ class GraphDispatchLibcallPass(Pass):
             if FUSED in fn.attributes:  # left to the fused lowering
                 continue
             for op in [op for op in walk(fn) if op.name in names]:
-                dispatch(op, rules, taken)
+                dispatch(op, rules, taken, mode)
