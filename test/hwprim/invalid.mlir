@@ -42,3 +42,39 @@ func.func @width_kind(%a: memref<4x2xf32>, %b: memref<2x8xf32>, %c: memref<4x8xf
   "hwprim.fma_microkernel"(%a, %b, %c) {vector_width = "8"} : (memref<4x2xf32>, memref<2x8xf32>, memref<4x8xf32>) -> ()
   return
 }
+
+// -----
+
+// The int8 kernel's packed rhs is K/4 x 4N.
+func.func @dot_i8_shapes(%a: memref<4x8xi8>, %b: memref<8x32xi8>, %c: memref<4x32xi32>) {
+  // expected-error@+1 {{dot_i8_microkernel shapes do not form acc[MxN] += lhs[MxK] * rhs[K/4 x 4N] (K a multiple of 4): lhs [4, 8], rhs [8, 32], acc [4, 32]}}
+  "hwprim.dot_i8_microkernel"(%a, %b, %c) {vector_width = 16 : i64} : (memref<4x8xi8>, memref<8x32xi8>, memref<4x32xi32>) -> ()
+  return
+}
+
+// -----
+
+// It multiplies bytes into i32 accumulators.
+func.func @dot_i8_types(%a: memref<4x8xf32>, %b: memref<2x128xi8>, %c: memref<4x32xi32>) {
+  // expected-error@+1 {{dot_i8_microkernel takes i8 lhs and rhs and an i32 accumulator}}
+  "hwprim.dot_i8_microkernel"(%a, %b, %c) {vector_width = 16 : i64} : (memref<4x8xf32>, memref<2x128xi8>, memref<4x32xi32>) -> ()
+  return
+}
+
+// -----
+
+// Accumulator columns fill whole vectors.
+func.func @dot_i8_width(%a: memref<4x8xi8>, %b: memref<2x80xi8>, %c: memref<4x20xi32>) {
+  // expected-error@+1 {{dot_i8_microkernel accumulator columns (20) must be a multiple of vector_width (16)}}
+  "hwprim.dot_i8_microkernel"(%a, %b, %c) {vector_width = 16 : i64} : (memref<4x8xi8>, memref<2x80xi8>, memref<4x20xi32>) -> ()
+  return
+}
+
+// -----
+
+// vpdpbusd: N i32 lanes and 4N bytes.
+func.func @dot_i8_vector(%acc: vector<16xi32>, %x: vector<32xi8>) -> vector<16xi32> {
+  // expected-error@+1 {{hwprim.dot_i8 takes vector<N x i32> and two vector<4N x i8>, found vector<16xi32> and vector<32xi8>}}
+  %r = "hwprim.dot_i8"(%acc, %x, %x) : (vector<16xi32>, vector<32xi8>, vector<32xi8>) -> vector<16xi32>
+  return %r : vector<16xi32>
+}

@@ -19,3 +19,15 @@ func.func @avx2(%a: memref<4x2xf32>, %b: memref<2x8xf32>, %c: memref<4x8xf32>) {
   "hwprim.fma_microkernel"(%a, %b, %c) {vector_width = 8 : i64} : (memref<4x2xf32>, memref<2x8xf32>, memref<4x8xf32>) -> ()
   return
 }
+
+// -----
+
+// The int8 VNNI micro-kernel and its vector instruction.
+// CHECK-LABEL: func.func @dot_i8
+func.func @dot_i8(%a: memref<4x8xi8>, %b: memref<2x128xi8>, %c: memref<4x32xi32>, %acc: vector<16xi32>, %x: vector<64xi8>) -> vector<16xi32> {
+  // CHECK: "hwprim.dot_i8_microkernel"(%{{.*}}, %{{.*}}, %{{.*}}) {vector_width = 16 : i64} : (memref<4x8xi8>, memref<2x128xi8>, memref<4x32xi32>) -> ()
+  "hwprim.dot_i8_microkernel"(%a, %b, %c) {vector_width = 16 : i64} : (memref<4x8xi8>, memref<2x128xi8>, memref<4x32xi32>) -> ()
+  // CHECK: "hwprim.dot_i8"(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+  %r = "hwprim.dot_i8"(%acc, %x, %x) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+  return %r : vector<16xi32>
+}

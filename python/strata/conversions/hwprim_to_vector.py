@@ -1,48 +1,152 @@
 """convert-hwprim-to-vector: lower CPU hardware primitives to the `vector` dialect.
 
-Input: `hwprim.fma_microkernel` on memref tiles. Output: the accumulator tile loaded into MR
-vector registers, a K loop of broadcast + `vector.fma` carried in `iter_args`, and the stores;
-`convert-vector-to-llvm` turns the FMAs into `llvm.intr.fmuladd` (vfmadd on x86).
+Input: `hwprim.fma_microkernel`, `hwprim.dot_i8_microkernel` on memref tiles, `hwprim.dot_i8`.
+Output: each micro-kernel's accumulator tile loaded into vector registers, a K loop carried in
+`iter_args`, and the stores. The f32 kernel broadcasts one lhs element per row and issues
+`vector.fma`s (`llvm.intr.fmuladd`: vfmadd on x86, as wide as the accumulator vectors); the int8
+kernel broadcasts 4 lhs bytes per row and issues `hwprim.dot_i8`, which becomes a call of the
+VNNI intrinsic `llvm.x86.avx512.vpdpbusd.{512,256}`.
 """
 
 from __future__ import annotations
 
 from mlir import ir
-from mlir.dialects import memref, scf, vector
+from mlir.dialects import arith, llvm, memref, scf, vector
 
-from strata.irutil import index_constant, walk
+from strata.dialects.hwprim import DotI8Op
+from strata.irutil import enclosing_module, index_constant, symbol_names, walk
 from strata.passes import Pass
 
 
 def lower_fma_microkernel(op: ir.Operation) -> None:
+    """MR x NR accumulators as MR x ceil(NR / width) vector registers of the target's width
+    (the last one partial when NR is not a multiple), one broadcast per row and k."""
     kernel = op.opview
     rows, cols = kernel.acc.type.shape
     depth = kernel.lhs.type.shape[1]
-    vtype = ir.VectorType.get([cols], kernel.acc.type.element_type)
+    width = kernel.vector_width
+    element = kernel.acc.type.element_type
+    pieces = [(c, min(width, cols - c)) for c in range(0, cols, width)]
+    types = {n: ir.VectorType.get([n], element) for _, n in pieces}
     with ir.InsertionPoint(op), op.location:
         zero = index_constant(0)
         row_index = [index_constant(r) for r in range(rows)]
-        accs = [vector.LoadOp(vtype, kernel.acc, [row_index[r], zero]).result for r in range(rows)]
+        col_index = [index_constant(c) for c, _ in pieces]
+        accs = [
+            vector.LoadOp(types[n], kernel.acc, [row_index[r], col_index[p]]).result
+            for r in range(rows)
+            for p, (_, n) in enumerate(pieces)
+        ]
         loop = scf.ForOp(zero, index_constant(depth), index_constant(1), accs)
         with ir.InsertionPoint(loop.body):
             k = loop.induction_variable
-            b = vector.LoadOp(vtype, kernel.rhs, [k, zero]).result
+            b = [
+                vector.LoadOp(types[n], kernel.rhs, [k, col_index[p]]).result
+                for p, (_, n) in enumerate(pieces)
+            ]
             updated = []
             for r in range(rows):
                 a = memref.LoadOp(kernel.lhs, [row_index[r], k]).result
-                splat = vector.BroadcastOp(vtype, a).result
-                updated.append(vector.FMAOp(splat, b, loop.inner_iter_args[r]).result)
+                splats = {n: vector.BroadcastOp(types[n], a).result for n in types}
+                for p, (_, n) in enumerate(pieces):
+                    previous = loop.inner_iter_args[r * len(pieces) + p]
+                    updated.append(vector.FMAOp(splats[n], b[p], previous).result)
             scf.YieldOp(updated)
         for r in range(rows):
-            vector.StoreOp(loop.results[r], kernel.acc, [row_index[r], zero])
+            for p in range(len(pieces)):
+                result = loop.results[r * len(pieces) + p]
+                vector.StoreOp(result, kernel.acc, [row_index[r], col_index[p]])
+    op.erase()
+
+
+def lower_dot_i8_microkernel(op: ir.Operation) -> None:
+    kernel = op.opview
+    rows, cols = kernel.acc.type.shape
+    width = kernel.vector_width
+    steps = kernel.rhs.type.shape[0]  # K / 4
+    i8, i32 = ir.IntegerType.get_signless(8), ir.IntegerType.get_signless(32)
+    acc_type, byte_type = ir.VectorType.get([width], i32), ir.VectorType.get([4 * width], i8)
+    with ir.InsertionPoint(op), op.location:
+        zero = index_constant(0)
+        chunks = [index_constant(c * width) for c in range(cols // width)]
+        row_index = [index_constant(r) for r in range(rows)]
+        accs = [
+            vector.LoadOp(acc_type, kernel.acc, [row_index[r], c]).result
+            for r in range(rows)
+            for c in chunks
+        ]
+        loop = scf.ForOp(zero, index_constant(steps), index_constant(1), accs)
+        with ir.InsertionPoint(loop.body):
+            step = loop.induction_variable
+            four = index_constant(4)
+            k = arith.MulIOp(step, four).result
+            rhs = [
+                vector.LoadOp(byte_type, kernel.rhs, [step, arith.MulIOp(c, four).result]).result
+                for c in chunks
+            ]
+            updated = []
+            for r in range(rows):
+                quad = vector.LoadOp(ir.VectorType.get([4], i8), kernel.lhs, [row_index[r], k])
+                word = vector.BitCastOp(ir.VectorType.get([1], i32), quad.result).result
+                scalar = vector.ExtractOp(word, [], [0]).result
+                splat = vector.BroadcastOp(acc_type, scalar).result
+                lhs = vector.BitCastOp(byte_type, splat).result
+                for c in range(len(chunks)):
+                    previous = loop.inner_iter_args[r * len(chunks) + c]
+                    updated.append(DotI8Op(previous, lhs, rhs[c]).result)
+            scf.YieldOp(updated)
+        for r in range(rows):
+            for c, column in enumerate(chunks):
+                result = loop.results[r * len(chunks) + c]
+                vector.StoreOp(result, kernel.acc, [row_index[r], column])
+    op.erase()
+
+
+NO_MEMORY = (
+    "#llvm.memory_effects<other = none, argMem = none, inaccessibleMem = none, errnoMem = none, "
+    "targetMem0 = none, targetMem1 = none>"
+)
+
+
+def lower_dot_i8(op: ir.Operation) -> None:
+    """hwprim.dot_i8 -> a call of the VNNI intrinsic (512-bit for 16 lanes, 256-bit for 8).
+
+    The intrinsic is declared as an `llvm.func` named `llvm.x86...` and called with `llvm.call`
+    marked free of memory effects: `llvm.call_intrinsic` has unknown effects, which the buffer
+    deallocation pipeline (run later) rejects."""
+    acc, lhs, rhs = op.operands
+    lanes = acc.type.shape[0]
+    name = {16: "llvm.x86.avx512.vpdpbusd.512", 8: "llvm.x86.avx512.vpdpbusd.256"}[lanes]
+    module = enclosing_module(op)
+    if name not in symbol_names(module):
+        with ir.InsertionPoint.at_block_begin(module.regions[0].blocks[0]), op.location:
+            fn_type = ir.Type.parse(f"!llvm.func<{acc.type} ({acc.type}, {lhs.type}, {rhs.type})>")
+            llvm.LLVMFuncOp(name, ir.TypeAttr.get(fn_type))
+    with ir.InsertionPoint(op), op.location:
+        call = ir.Operation.create(
+            "llvm.call",
+            results=[acc.type],
+            operands=[acc, lhs, rhs],
+            attributes={
+                "callee": ir.FlatSymbolRefAttr.get(name),
+                "memory_effects": ir.Attribute.parse(NO_MEMORY),
+                "operandSegmentSizes": ir.DenseI32ArrayAttr.get([3, 0]),
+                "op_bundle_sizes": ir.DenseI32ArrayAttr.get([]),
+            },
+        )
+    op.results[0].replace_all_uses_with(call.results[0])
     op.erase()
 
 
 class ConvertHwprimToVectorPass(Pass):
-    """Lower hwprim micro-kernels to vector loads, broadcasts and FMAs"""
+    """Lower hwprim micro-kernels to vector loads, broadcasts, FMAs and VNNI dot products"""
 
     argument = "convert-hwprim-to-vector"
 
     def run(self, module: ir.Operation) -> None:
         for op in [op for op in walk(module) if op.name == "hwprim.fma_microkernel"]:
             lower_fma_microkernel(op)
+        for op in [op for op in walk(module) if op.name == "hwprim.dot_i8_microkernel"]:
+            lower_dot_i8_microkernel(op)
+        for op in [op for op in walk(module) if op.name == "hwprim.dot_i8"]:
+            lower_dot_i8(op)

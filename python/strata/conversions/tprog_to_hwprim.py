@@ -12,12 +12,12 @@ import math
 from dataclasses import dataclass, field
 
 from mlir import ir
-from mlir.dialects import memref
+from mlir.dialects import arith, memref, scf
 
 from strata.conversions.tprog_builder import emit_block, loop_nest, uniquify_loop_names
-from strata.dialects.hwprim import FmaMicrokernelOp
+from strata.dialects.hwprim import DotI8MicrokernelOp, FmaMicrokernelOp
 from strata.dialects.tprog import BlockOp, IterType
-from strata.irutil import float_constant, walk
+from strata.irutil import float_constant, index_constant, walk
 from strata.passes import Pass
 from strata.transforms.tprog.nest import LOOP_KIND
 
@@ -31,6 +31,10 @@ MAX_ROWS = 8  # accumulator rows; 8 rows x 2 vectors fit the 16 (AVX2) or 32 (AV
 class Options:
     vector_width: int = field(
         default=16, metadata={"help": "f32 lanes per vector register (16 AVX-512, 8 AVX2)"}
+    )
+    vnni: bool = field(
+        default=False,
+        metadata={"help": "tensorize i8 matmuls into dot_i8 micro-kernels (AVX-512 VNNI)"},
     )
 
 
@@ -47,6 +51,11 @@ class MatmulMatch:
     @property
     def batch(self) -> int:
         return len(self.out.type.shape) - 2
+
+    @property
+    def quantized(self) -> bool:
+        """i8 x i8 into i32 (the dot_i8 micro-kernel), else f32 (fma)."""
+        return str(self.lhs.type.element_type) == "i8"
 
 
 def _ops(block: ir.Block) -> list[ir.Operation]:
@@ -90,12 +99,29 @@ def _batch_map(indices: list[ir.Value], batch_vars: list[ir.Value]) -> list[int 
 
 
 def match_matmul(op: ir.Operation) -> MatmulMatch | None:
-    """C[b.., i, j] += A[b.., i, k] * B[b.., k, j] on f32 with C = 0 as init (batch indices of A and
-    B may be broadcast), under its own loops; None when the block is anything else."""
+    """C[b.., i, j] += A[b.., i, k] * B[b.., k, j] with C = 0 as init (batch indices of A and B
+    may be broadcast), under its own loops: f32, or i8 operands sign-extended into an i32 C;
+    None when the block is anything else (`mismatch` says why)."""
+    found = _match(op)
+    return found if isinstance(found, MatmulMatch) else None
+
+
+def mismatch(op: ir.Operation) -> str | None:
+    """Why block `op` is not a matmul a micro-kernel implements (None when it is)."""
+    found = _match(op)
+    return found if isinstance(found, str) else None
+
+
+def _strip_extsi(value: ir.Value) -> ir.Value:
+    op = _defining(value)
+    return op.operands[0] if op is not None and op.name == "arith.extsi" else value
+
+
+def _match(op: ir.Operation) -> MatmulMatch | str:
     block = op.opview
     types = block.iter_types
     if len(types) < 3 or types[-1] != IterType.REDUCTION or IterType.REDUCTION in types[:-1]:
-        return None
+        return "its iterators are not spatial ones followed by one reduction (i, j, k)"
     args = list(block.body.arguments)
     nb = len(args) - 3
     vb, vi, vj, vk = args[:nb], args[nb], args[nb + 1], args[nb + 2]
@@ -104,22 +130,25 @@ def match_matmul(op: ir.Operation) -> MatmulMatch | None:
         for o in _ops(block.body)
         if not (o.name == "arith.constant" and _is_zero_index(o.results[0]))
     ]
-    if len(body) != 6 or body[-1].name != "memref.store":
-        return None
+    shape = "its body is not a load-multiply-add-store C[i, j] += A[i, k] * B[k, j]"
+    if not body or body[-1].name != "memref.store" or len(body) not in (6, 8):
+        return shape
     store = body[-1]
     out = store.operands[1]
     if list(store.operands)[2:] != [*vb, vi, vj]:
-        return None
+        return "it does not store C[i, j] at its own spatial iteration values"
     add = _defining(store.operands[0])
-    if add is None or add.name != "arith.addf":
-        return None
+    if add is None or add.name not in ("arith.addf", "arith.addi"):
+        return f"{shape} (the update is not an addition)"
     found = None
     for acc, prod in (tuple(add.operands), tuple(add.operands)[::-1]):
         mul = _defining(prod)
-        if _load(acc) != (out, [*vb, vi, vj]) or mul is None or mul.name != "arith.mulf":
+        if _load(acc) != (out, [*vb, vi, vj]) or mul is None:
+            continue
+        if mul.name not in ("arith.mulf", "arith.muli"):
             continue
         for x, y in (tuple(mul.operands), tuple(mul.operands)[::-1]):
-            a, b = _load(x), _load(y)
+            a, b = _load(_strip_extsi(x)), _load(_strip_extsi(y))
             if a is None or b is None or a[1][-2:] != [vi, vk] or b[1][-2:] != [vk, vj]:
                 continue
             lhs_batch, rhs_batch = _batch_map(a[1][:-2], vb), _batch_map(b[1][:-2], vb)
@@ -129,7 +158,7 @@ def match_matmul(op: ir.Operation) -> MatmulMatch | None:
         if found:
             break
     if found is None:
-        return None
+        return f"{shape} (operands are not A[.., i, k] and B[.., k, j])"
     lhs, rhs, lhs_batch, rhs_batch = found
     init = [
         o
@@ -142,20 +171,23 @@ def match_matmul(op: ir.Operation) -> MatmulMatch | None:
         or init[1].name != "memref.store"
         or list(init[1].operands)[1:] != [out, *init_args[: nb + 2]]
     ):
-        return None
+        return "its init does not store C[i, j] = 0"
     zero = _defining(init[1].operands[0])
-    if (
-        zero is None
-        or zero.name != "arith.constant"
-        or float(ir.FloatAttr(zero.attributes["value"]).value) != 0.0
-    ):
-        return None
-    if any(str(v.type.element_type) != "f32" for v in (lhs, rhs, out)):
-        return None
+    if zero is None or zero.name != "arith.constant" or _constant_value(zero) != 0:
+        return "its init does not store C[i, j] = 0"
+    elements = [str(v.type.element_type) for v in (lhs, rhs, out)]
+    if elements not in (["f32", "f32", "f32"], ["i8", "i8", "i32"]):
+        found = f"{' x '.join(elements[:2])} into {elements[2]}"
+        return f"its operands are {found}, not f32 or i8 into i32"
     loops = _enclosing_loops(op, block.iter_values)
     if loops is None:
-        return None
+        return "it is not directly under its own loops, one per iteration value"
     return MatmulMatch(block, lhs, rhs, out, loops, lhs_batch, rhs_batch)
+
+
+def _constant_value(op: ir.Operation) -> float:
+    attr = op.attributes["value"]
+    return float(attr.value) if isinstance(attr, (ir.FloatAttr, ir.IntegerAttr)) else float("nan")
 
 
 def _enclosing_loops(op: ir.Operation, ivs: list[ir.Value]) -> list[ir.Operation] | None:
@@ -266,6 +298,100 @@ def tensorize(match: MatmulMatch, vector_width: int, config: TileConfig | None =
     uniquify_loop_names(fn)
 
 
+def tensorize_i8(match: MatmulMatch, vector_width: int, rows: int = MAX_ROWS) -> None:
+    """Replace an i8 matmul block (2-D) by `hwprim.dot_i8_microkernel` tiles (VNNI).
+
+    vpdpbusd multiplies unsigned by signed bytes, so the program computes with lhs + 128:
+    C = (A + 128) B - 128 colsum(B). Blocks: rhs packed into VNNI layout (K/4 x N'*4, zero
+    padded to whole vectors and a multiple of 4 in k), its column sums, lhs shifted into
+    unsigned bytes (xor 0x80), the accumulator C' (M x N') initialized to -128 colsum, the
+    micro-kernel tiles (column panels of two vectors, row tiles of `rows`), then C = C'."""
+    m, n = match.out.type.shape
+    k = match.lhs.type.shape[-1]
+    k_pad, n_pad = -(-k // 4) * 4, -(-n // vector_width) * vector_width
+    i8, i32 = ir.IntegerType.get_signless(8), ir.IntegerType.get_signless(32)
+    outer = match.loops[0]
+    fn = outer.parent
+    while fn.name != "func.func":
+        fn = fn.parent
+    name = match.block.block_name
+    spatial = [IterType.SPATIAL] * 3
+    with ir.InsertionPoint(outer), outer.location:
+        rhs_packed = memref.AllocOp(ir.MemRefType.get([k_pad // 4, n_pad * 4], i8), [], []).result
+        colsum = memref.AllocOp(ir.MemRefType.get([n_pad], i32), [], []).result
+        lhs_u8 = memref.AllocOp(ir.MemRefType.get([m, k_pad], i8), [], []).result
+        acc = memref.AllocOp(ir.MemRefType.get([m, n_pad], i32), [], []).result
+        four = index_constant(4)
+
+        def zero_bytes(v: list[ir.Value]) -> None:
+            memref.StoreOp(arith.ConstantOp(i8, 0).result, rhs_packed, v)
+
+        def pack_rhs(v: list[ir.Value]) -> None:
+            kk, j = v
+            column = arith.AddIOp(arith.MulIOp(j, four).result, arith.RemUIOp(kk, four).result)
+            value = memref.LoadOp(match.rhs, [kk, j]).result
+            memref.StoreOp(value, rhs_packed, [arith.DivUIOp(kk, four).result, column.result])
+
+        def colsum_init(v: list[ir.Value]) -> None:
+            memref.StoreOp(arith.ConstantOp(i32, 0).result, colsum, v[:1])
+
+        def colsum_body(v: list[ir.Value]) -> None:
+            j, kk = v
+            inside = arith.CmpIOp(arith.CmpIPredicate.ult, j, index_constant(n)).result
+            guard = scf.IfOp(inside)
+            with ir.InsertionPoint(guard.then_block):
+                value = arith.ExtSIOp(i32, memref.LoadOp(match.rhs, [kk, j]).result).result
+                total = arith.AddIOp(memref.LoadOp(colsum, [j]).result, value).result
+                memref.StoreOp(total, colsum, [j])
+                scf.YieldOp([])
+
+        def shift_lhs(v: list[ir.Value]) -> None:
+            i, kk = v
+            inside = arith.CmpIOp(arith.CmpIPredicate.ult, kk, index_constant(k)).result
+            guard = scf.IfOp(inside, [i8], has_else=True)
+            with ir.InsertionPoint(guard.then_block):
+                value = memref.LoadOp(match.lhs, [i, kk]).result
+                scf.YieldOp([arith.XOrIOp(value, arith.ConstantOp(i8, -128).result).result])
+            with ir.InsertionPoint(guard.else_block):
+                scf.YieldOp([arith.ConstantOp(i8, 0).result])
+            memref.StoreOp(guard.results[0], lhs_u8, [i, kk])
+
+        def acc_init(v: list[ir.Value]) -> None:
+            scaled = arith.MulIOp(memref.LoadOp(colsum, v[1:]).result, arith.ConstantOp(i32, -128))
+            memref.StoreOp(scaled.result, acc, v)
+
+        def copy_out(v: list[ir.Value]) -> None:
+            memref.StoreOp(memref.LoadOp(acc, v).result, match.out, v)
+
+        emit_block(
+            f"{name}_pack_zero", ["kp", "jp"], [k_pad // 4, n_pad * 4], spatial[:2], zero_bytes
+        )
+        emit_block(f"{name}_pack_rhs", ["k", "j"], [k, n], spatial[:2], pack_rhs)
+        reduction = [IterType.SPATIAL, IterType.REDUCTION]
+        emit_block(f"{name}_colsum", ["j", "k"], [n_pad, k], reduction, colsum_body, colsum_init)
+        emit_block(f"{name}_shift_lhs", ["i", "k"], [m, k_pad], spatial[:2], shift_lhs)
+        emit_block(f"{name}_init", ["i", "j"], [m, n_pad], spatial[:2], acc_init)
+        cols = min(n_pad, 2 * vector_width)
+        for j_start, j_end, nr in _split_extent(n_pad, cols):
+            (jo,), jp = loop_nest(["j"], [j_end], steps=[nr], starts=[j_start])
+            with jp:
+                j_bytes = arith.MulIOp(jo, four).result
+                b = _subview_2d(rhs_packed, [0, j_bytes], [k_pad // 4, nr * 4])
+                for i_start, i_end, mr in _split_extent(m, min(m, rows)):
+                    (io,), inner = loop_nest(["i"], [i_end], steps=[mr], starts=[i_start])
+                    with inner:
+                        a = _subview_2d(lhs_u8, [io, 0], [mr, k_pad])
+                        c = _subview_2d(acc, [io, jo], [mr, nr])
+                        DotI8MicrokernelOp(a, b, c, vector_width=vector_width)
+        emit_block(f"{name}_copy_out", ["i", "j"], [m, n], spatial[:2], copy_out)
+    outer.erase()
+    uniquify_loop_names(fn)
+
+
+def _subview_2d(source: ir.Value, offsets: list, tile: list[int]) -> ir.Value:
+    return memref.subview(source, offsets, tile, [1, 1], result_type=_tile_type(source, *tile))
+
+
 def _subview(source: ir.Value, offsets: list, tile: list[int]) -> ir.Value:
     """The 2-D tile at `offsets` (batch dimensions of size 1 are dropped)."""
     rank = len(source.type.shape)
@@ -305,5 +431,9 @@ class ConvertTprogToHwprimPass(Pass):
     def run(self, module: ir.Operation) -> None:
         for op in [op for op in walk(module) if op.name == "tprog.block"]:
             match = match_matmul(op)
-            if match is not None:
+            if match is None:
+                continue
+            if not match.quantized:
                 tensorize(match, self.options.vector_width)
+            elif self.options.vnni and self.options.vector_width == 16 and match.batch == 0:
+                tensorize_i8(match, 16)

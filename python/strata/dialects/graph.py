@@ -119,13 +119,16 @@ class _Broadcasting(_Binary):
 
 @register_operation(GraphDialect)
 class MatmulOp(_Binary):
-    """numpy.matmul(lhs, rhs), batch dims included."""
+    """numpy.matmul(lhs, rhs), batch dims included; i8 operands accumulate into i32."""
 
     OPERATION_NAME = "graph.matmul"
 
     def __init__(self, lhs: ir.Value, rhs: ir.Value, *, loc=None, ip=None):
         shape = matmul_shape(shape_of(lhs), shape_of(rhs))
-        self._build([lhs, rhs], [tensor_type(shape, _element_type(lhs))], loc=loc, ip=ip)
+        element = _element_type(lhs)
+        if str(element) == "i8":
+            element = ir.IntegerType.get_signless(32)
+        self._build([lhs, rhs], [tensor_type(shape, element)], loc=loc, ip=ip)
 
 
 @register_operation(GraphDialect)

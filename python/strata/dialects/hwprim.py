@@ -39,3 +39,31 @@ class FmaMicrokernelOp(StrataOp):
     @property
     def vector_width(self) -> int:
         return ir.IntegerAttr(self.operation.attributes["vector_width"]).value
+
+
+@register_operation(HwprimDialect)
+class DotI8MicrokernelOp(StrataOp):
+    """acc[MR x NR] (i32) += zext(lhs[MR x K]) * sext(rhs) with rhs packed K/4 x NR*4 (VNNI)."""
+
+    OPERATION_NAME = "hwprim.dot_i8_microkernel"
+
+    def __init__(
+        self, lhs: ir.Value, rhs: ir.Value, acc: ir.Value, *, vector_width: int, loc=None, ip=None
+    ):
+        attrs = {"vector_width": ir.IntegerAttr.get(ir.IntegerType.get_signless(64), vector_width)}
+        self._build([lhs, rhs, acc], [], attrs, loc=loc, ip=ip)
+
+    lhs = FmaMicrokernelOp.lhs
+    rhs = FmaMicrokernelOp.rhs
+    acc = FmaMicrokernelOp.acc
+    vector_width = FmaMicrokernelOp.vector_width
+
+
+@register_operation(HwprimDialect)
+class DotI8Op(StrataOp):
+    """vpdpbusd: acc + per i32 lane the sum of 4 products zext(lhs byte) * sext(rhs byte)."""
+
+    OPERATION_NAME = "hwprim.dot_i8"
+
+    def __init__(self, acc: ir.Value, lhs: ir.Value, rhs: ir.Value, *, loc=None, ip=None):
+        self._build([acc, lhs, rhs], [acc.type], {}, loc=loc, ip=ip)

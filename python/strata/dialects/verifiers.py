@@ -82,6 +82,28 @@ def _binary(rule: Callable[[list[int], list[int]], list[int]]) -> Callable[[ir.O
     return verify
 
 
+def _verify_matmul(op: ir.Operation) -> None:
+    """Float matmuls keep their element type; i8 x i8 accumulates into i32 (quantized)."""
+    lhs = _tensor(op, op.operands[0], "lhs", (*FLOAT_TYPES, "i8"))
+    rhs = _tensor(op, op.operands[1], "rhs", (*FLOAT_TYPES, "i8"))
+    _same_element(op, lhs, rhs)
+    try:
+        shape = matmul_shape(list(lhs.shape), list(rhs.shape))
+    except ShapeError as e:
+        raise CompileError(str(e), op.location) from None
+    if str(lhs.element_type) == "i8":
+        result = op.results[0].type
+        if list(result.shape) != shape or str(result.element_type) != "i32":
+            expected = "tensor<" + "".join(f"{d}x" for d in shape) + "i32>"
+            raise CompileError(
+                f"an i8 matmul accumulates in i32: result type should be {expected}, "
+                f"found {result}",
+                op.location,
+            )
+        return
+    _expect_result(op, shape, lhs.element_type)
+
+
 def _verify_unary(op: ir.Operation) -> None:
     x = _tensor(op, op.operands[0], "input")
     _expect_result(op, list(x.shape), x.element_type)
@@ -148,6 +170,46 @@ def _verify_microkernel(op: ir.Operation) -> None:
         )
     if any(str(t.element_type) != "f32" for t in types):
         raise CompileError("fma_microkernel works on f32 memrefs", op.location)
+
+
+def _verify_dot_i8_microkernel(op: ir.Operation) -> None:
+    types = [v.type for v in op.operands]
+    lhs, rhs, acc = ([*t.shape] for t in types)
+    width = ir.IntegerAttr(op.attributes["vector_width"]).value
+    if any(len(s) != 2 for s in (lhs, rhs, acc)):
+        raise CompileError("dot_i8_microkernel operands must be 2-D memrefs", op.location)
+    if [str(t.element_type) for t in types] != ["i8", "i8", "i32"]:
+        raise CompileError(
+            "dot_i8_microkernel takes i8 lhs and rhs and an i32 accumulator", op.location
+        )
+    if lhs[1] % 4 or rhs != [lhs[1] // 4, acc[1] * 4] or acc[0] != lhs[0]:
+        raise CompileError(
+            "dot_i8_microkernel shapes do not form acc[MxN] += lhs[MxK] * rhs[K/4 x 4N] "
+            f"(K a multiple of 4): lhs {lhs}, rhs {rhs}, acc {acc}",
+            op.location,
+        )
+    if width < 1 or acc[1] % width:
+        raise CompileError(
+            f"dot_i8_microkernel accumulator columns ({acc[1]}) must be a multiple of "
+            f"vector_width ({width})",
+            op.location,
+        )
+
+
+def _verify_dot_i8(op: ir.Operation) -> None:
+    acc, lhs, _ = (v.type for v in op.operands)
+    n = acc.shape[0] if acc.rank == 1 else -1
+    if (
+        acc.rank != 1
+        or str(acc.element_type) != "i32"
+        or lhs.rank != 1
+        or str(lhs.element_type) != "i8"
+        or lhs.shape[0] != 4 * n
+    ):
+        raise CompileError(
+            f"hwprim.dot_i8 takes vector<N x i32> and two vector<4N x i8>, found {acc} and {lhs}",
+            op.location,
+        )
 
 
 def _verify_libcall_matmul(op: ir.Operation) -> None:
@@ -342,7 +404,7 @@ def _verify_gather(op: ir.Operation) -> None:
 
 VERIFIERS: dict[str, Callable[[ir.Operation], None]] = {
     "graph.constant": _verify_constant,
-    "graph.matmul": _binary(matmul_shape),
+    "graph.matmul": _verify_matmul,
     "graph.add": _binary(broadcast_shape),
     "graph.sub": _binary(broadcast_shape),
     "graph.mul": _binary(broadcast_shape),
@@ -373,6 +435,8 @@ VERIFIERS: dict[str, Callable[[ir.Operation], None]] = {
     "tprog.block": _verify_block,
     "libcall.matmul": _verify_libcall_matmul,
     "hwprim.fma_microkernel": _verify_microkernel,
+    "hwprim.dot_i8_microkernel": _verify_dot_i8_microkernel,
+    "hwprim.dot_i8": _verify_dot_i8,
 }
 
 

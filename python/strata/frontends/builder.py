@@ -24,6 +24,7 @@ _ELEMENT = {
     "f32": ir.F32Type.get,
     "f16": ir.F16Type.get,
     "bf16": ir.BF16Type.get,
+    "i8": lambda: ir.IntegerType.get_signless(8),
     "i32": lambda: ir.IntegerType.get_signless(32),
     "i64": lambda: ir.IntegerType.get_signless(64),
 }

@@ -18,6 +18,7 @@ _DTYPES = {
     "f32": np.float32,
     "f16": np.float16,
     "f64": np.float64,
+    "i8": np.int8,
     "i32": np.int32,
     "i64": np.int64,
 }

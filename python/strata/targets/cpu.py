@@ -70,14 +70,40 @@ def uses_openmp(module) -> bool:
     return any(op.name.startswith("omp.") for op in walk(module))
 
 
+# Feature sets named by `strata-lower-to-llvm{cpu=...}`, for cross-compiling (names as in
+# /proc/cpuinfo).
+CPU_PRESETS = {
+    "avx512-vnni": frozenset({"avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx2", "fma"}),
+    "avx512": frozenset({"avx512f", "avx512bw", "avx512vl", "avx2", "fma"}),
+    "avx2": frozenset({"avx2", "fma"}),
+    "sse": frozenset({"sse4_2"}),
+}
+
+
 class CPUTarget:
-    """x86-64 CPU: AVX-512 where the host has it, else AVX2, else SSE-width vectors."""
+    """x86-64 CPU: AVX-512 where the host has it, else AVX2, else SSE-width vectors; int8
+    matmuls use AVX-512 VNNI where present. `cpu` names a feature preset (CPU_PRESETS) instead
+    of the host's, for cross-compiling."""
 
     name = "cpu"
 
-    def __init__(self, features: frozenset[str] | None = None, vector_width: int | None = None):
+    def __init__(
+        self,
+        features: frozenset[str] | None = None,
+        vector_width: int | None = None,
+        cpu: str | None = None,
+    ):
+        if cpu and cpu != "host":
+            if cpu not in CPU_PRESETS:
+                raise ValueError(f"unknown cpu '{cpu}'; valid: host, {', '.join(CPU_PRESETS)}")
+            features = CPU_PRESETS[cpu]
         self.features = host_cpu_flags() if features is None else features
         self._vector_width = vector_width  # an override, for cross-compiling
+
+    @property
+    def vnni(self) -> bool:
+        """int8 dot products (vpdpbusd) on 512-bit vectors."""
+        return self.vector_width == 16 and "avx512_vnni" in self.features
 
     @property
     def vector_width(self) -> int:
@@ -93,7 +119,8 @@ class CPUTarget:
     def lower_tensor_programs(self, *, tensorize: bool) -> list[Element]:
         elements: list[Element] = []
         if tensorize:
-            elements += make_element("convert-tprog-to-hwprim", f"vector-width={self.vector_width}")
+            options = f"vector-width={self.vector_width} vnni={str(self.vnni).lower()}"
+            elements += make_element("convert-tprog-to-hwprim", options)
         elements += make_element("tprog-parallelize")
         elements += make_element("convert-tprog-to-scf")
         elements += make_element("convert-hwprim-to-vector")
@@ -115,4 +142,8 @@ class CPUTarget:
         return [str(path)]
 
     def lower_to_llvm(self) -> list[Element]:
-        return [*BUFFERIZE, *make_element("func-emit-c-interface"), *TO_LLVM]
+        return [
+            *BUFFERIZE,
+            *make_element("func-emit-c-interface"),
+            *TO_LLVM,
+        ]

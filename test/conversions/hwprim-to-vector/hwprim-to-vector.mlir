@@ -26,12 +26,48 @@ func.func @tile(%a: memref<2x3xf32>, %b: memref<3x16xf32>, %c: memref<2x16xf32>)
 
 // -----
 
-// Strided subview operands keep their layout in the vector accesses.
+// Strided subview operands keep their layout in the vector accesses; 32 columns are two
+// registers of the target's 16 lanes per row (8 x 2 accumulators, 16 FMAs per k).
 // CHECK-LABEL: func.func @strided
-// CHECK-COUNT-8: vector.fma %{{.*}} : vector<32xf32>
+// CHECK-COUNT-16: vector.fma %{{.*}} : vector<16xf32>
 // CHECK-NOT: vector.fma
-// CHECK: vector.store %{{.*}}, %{{.*}} : memref<8x32xf32, strided<[32, 1], offset: ?>>, vector<32xf32>
+// CHECK: vector.store %{{.*}}, %{{.*}} : memref<8x32xf32, strided<[32, 1], offset: ?>>, vector<16xf32>
 func.func @strided(%a: memref<8x64xf32, strided<[64, 1], offset: ?>>, %b: memref<64x32xf32, strided<[32, 1], offset: ?>>, %c: memref<8x32xf32, strided<[32, 1], offset: ?>>) {
   "hwprim.fma_microkernel"(%a, %b, %c) {vector_width = 16 : i64} : (memref<8x64xf32, strided<[64, 1], offset: ?>>, memref<64x32xf32, strided<[32, 1], offset: ?>>, memref<8x32xf32, strided<[32, 1], offset: ?>>) -> ()
+  return
+}
+
+// -----
+
+// AVX2 width: 20 columns are two 8-lane registers and a 4-lane remainder per row.
+// CHECK-LABEL: func.func @avx2_remainder
+// CHECK-COUNT-2: vector.fma %{{.*}} : vector<8xf32>
+// CHECK: vector.fma %{{.*}} : vector<4xf32>
+// CHECK-NOT: vector.fma
+func.func @avx2_remainder(%a: memref<1x5xf32>, %b: memref<5x20xf32>, %c: memref<1x20xf32>) {
+  "hwprim.fma_microkernel"(%a, %b, %c) {vector_width = 8 : i64} : (memref<1x5xf32>, memref<5x20xf32>, memref<1x20xf32>) -> ()
+  return
+}
+
+// -----
+
+// The int8 kernel: per k step of 4, one 64-byte load of packed rhs per accumulator vector,
+// 4 lhs bytes per row broadcast as one i32, and a vpdpbusd per accumulator.
+// CHECK-LABEL: llvm.func @llvm.x86.avx512.vpdpbusd.512(vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// CHECK-LABEL: func.func @dot_i8
+// CHECK-SAME: (%[[A:.*]]: memref<2x8xi8>, %[[B:.*]]: memref<2x64xi8>, %[[C:.*]]: memref<2x16xi32>)
+// CHECK-NOT: hwprim
+// CHECK: %[[ACC0:.*]] = vector.load %[[C]][%{{.*}}, %{{.*}}] : memref<2x16xi32>, vector<16xi32>
+// CHECK: scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args({{.*}}) -> (vector<16xi32>, vector<16xi32>)
+// CHECK: vector.load %[[B]][%[[K]], %{{.*}}] : memref<2x64xi8>, vector<64xi8>
+// CHECK: %[[QUAD:.*]] = vector.load %[[A]][%{{.*}}, %{{.*}}] : memref<2x8xi8>, vector<4xi8>
+// CHECK: %[[WORD:.*]] = vector.bitcast %[[QUAD]] : vector<4xi8> to vector<1xi32>
+// CHECK: %[[SCALAR:.*]] = vector.extract %[[WORD]][0] : i32 from vector<1xi32>
+// CHECK: %[[SPLAT:.*]] = vector.broadcast %[[SCALAR]] : i32 to vector<16xi32>
+// CHECK: %[[BYTES:.*]] = vector.bitcast %[[SPLAT]] : vector<16xi32> to vector<64xi8>
+// CHECK: llvm.call @llvm.x86.avx512.vpdpbusd.512(%{{.*}}, %[[BYTES]], %{{.*}}) {memory_effects = #llvm.memory_effects<other = none
+// CHECK-COUNT-2: vector.store %{{.*}}, %[[C]]
+func.func @dot_i8(%a: memref<2x8xi8>, %b: memref<2x64xi8>, %c: memref<2x16xi32>) {
+  "hwprim.dot_i8_microkernel"(%a, %b, %c) {vector_width = 16 : i64} : (memref<2x8xi8>, memref<2x64xi8>, memref<2x16xi32>) -> ()
   return
 }

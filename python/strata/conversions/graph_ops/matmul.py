@@ -32,6 +32,7 @@ def lower_matmul(op: ir.Operation, ins: Sequence[ir.Value], out: ir.Value, block
     )
     dom = out_shape + [a[-1]]
     element = out.type.element_type
+    quantized = isinstance(element, ir.IntegerType)
 
     def split(
         v: list[ir.Value],
@@ -48,16 +49,23 @@ def lower_matmul(op: ir.Operation, ins: Sequence[ir.Value], out: ir.Value, block
         x = memref.LoadOp(lhs, lhs_idx).result
         y = memref.LoadOp(rhs, rhs_idx).result
         acc = memref.LoadOp(out, v[:-1]).result
-        memref.StoreOp(arith.AddFOp(acc, arith.MulFOp(x, y).result).result, out, v[:-1])
+        if quantized:  # i8 x i8, sign-extended, accumulated in i32
+            x, y = arith.ExtSIOp(element, x).result, arith.ExtSIOp(element, y).result
+            memref.StoreOp(arith.AddIOp(acc, arith.MulIOp(x, y).result).result, out, v[:-1])
+        else:
+            memref.StoreOp(arith.AddFOp(acc, arith.MulFOp(x, y).result).result, out, v[:-1])
 
     def init(v: list[ir.Value]) -> None:
-        memref.StoreOp(float_constant(element, 0.0), out, v[:-1])
+        zero = arith.ConstantOp(element, 0).result if quantized else float_constant(element, 0.0)
+        memref.StoreOp(zero, out, v[:-1])
 
     emit_block(block_name, names, dom, [S] * len(out_shape) + [R], body, init)
 
 
 @reference("graph.matmul")
 def matmul_reference(op: ir.Operation, lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """numpy.matmul, accumulated in at least float32."""
+    """numpy.matmul, accumulated in at least float32; i8 operands accumulate into int32."""
+    if lhs.dtype == np.int8:
+        return np.matmul(lhs.astype(np.int32), rhs.astype(np.int32))
     compute = np.promote_types(lhs.dtype, np.float32)
     return np.matmul(lhs.astype(compute), rhs.astype(compute)).astype(lhs.dtype)

@@ -273,31 +273,64 @@ class Schedule:
         block: BlockRV | str,
         *,
         rows: int,
-        cols: int,
+        cols: int = 0,
         pack: bool | int = False,
         parallel: bool | int = False,
         vector_width: int = 0,
+        intrinsic: str = "fma_f32",
     ) -> None:
-        """Tensorize matmul block `block` (under its own i, j, k loops) into
-        `hwprim.fma_microkernel` tiles of `rows` x `cols` accumulators; `pack` copies rhs
-        panels into contiguous buffers, `parallel` runs column panels on threads."""
-        from strata.conversions.tprog_to_hwprim import TileConfig, match_matmul
+        """Tensorize matmul block `block` (under its own i, j, k loops) onto a CPU primitive:
+        `fma_f32` (`hwprim.fma_microkernel`: f32, tiles of `rows` x `cols` accumulators; `pack`
+        copies rhs panels into contiguous buffers, `parallel` runs column panels on threads) or
+        `dot_i8` (`hwprim.dot_i8_microkernel`: i8 x i8 into i32 on AVX-512 VNNI, 2-D, row tiles
+        of `rows`). A block that does not match the primitive's description is refused."""
+        from strata.conversions.tprog_to_hwprim import (
+            TileConfig,
+            match_matmul,
+            mismatch,
+            tensorize_i8,
+        )
         from strata.conversions.tprog_to_hwprim import tensorize as tensorize_matmul
         from strata.targets import get_target
 
+        primitives = {"fma_f32": "hwprim.fma_microkernel", "dot_i8": "hwprim.dot_i8_microkernel"}
+        if intrinsic not in primitives:
+            raise ScheduleError(
+                f"tensorize: unknown intrinsic '{intrinsic}'; expected one of "
+                f"{', '.join(primitives)}"
+            )
         op = self._block_op(block)
         match = match_matmul(op)
         if match is None:
             raise ScheduleError(
-                f"tensorize: block '{block}' is not C[i, j] += A[i, k] * B[k, j] on f32 with a "
-                "zero init under its own three loops, which fma_microkernel implements"
+                f"tensorize: block '{block}' does not match {intrinsic} ({primitives[intrinsic]}"
+                f", C[i, j] += A[i, k] * B[k, j] from C = 0): {mismatch(op)}"
             )
-        if rows < 1 or cols < 1:
+        if match.quantized != (intrinsic == "dot_i8"):
+            found = "i8 x i8 into i32" if match.quantized else "f32"
+            wanted = "i8 x i8 into i32" if intrinsic == "dot_i8" else "f32"
+            other = "dot_i8" if match.quantized else "fma_f32"
+            raise ScheduleError(
+                f"tensorize: block '{block}' computes {found} but {intrinsic} "
+                f"({primitives[intrinsic]}) takes {wanted}; use intrinsic='{other}'"
+            )
+        if rows < 1 or (cols < 1 and intrinsic == "fma_f32"):
             raise ScheduleError(f"tensorize: tile {rows} x {cols} of block '{block}' is empty")
         width = vector_width or get_target("cpu").vector_width
-        tensorize_matmul(match, width, TileConfig(int(rows), int(cols), bool(pack), bool(parallel)))
-        inputs = {"block": BlockRV(str(block)), "rows": rows, "cols": cols, "pack": pack}
-        inputs["parallel"] = parallel
+        inputs = {"block": BlockRV(str(block)), "rows": rows}
+        if intrinsic == "dot_i8":
+            if width != 16:
+                raise ScheduleError(
+                    f"tensorize: dot_i8 needs 16 i32 lanes (AVX-512 VNNI), not {width}"
+                )
+            if match.batch:
+                raise ScheduleError(f"tensorize: dot_i8 takes 2-D matmuls; '{block}' is batched")
+            tensorize_i8(match, width, int(rows))
+            inputs["intrinsic"] = intrinsic
+        else:
+            config = TileConfig(int(rows), int(cols), bool(pack), bool(parallel))
+            tensorize_matmul(match, width, config)
+            inputs.update(cols=cols, pack=pack, parallel=parallel)
         if vector_width:
             inputs["vector_width"] = vector_width
         self._record("tensorize", inputs)

@@ -171,7 +171,7 @@ _PARAMS = {
     "reverse_compute_inline": ["block"],
     "sample_perfect_tile": ["loop", "n", "max_innermost_factor"],
     "sample_categorical": ["candidates"],
-    "tensorize": ["block", "rows", "cols", "pack", "parallel", "vector_width"],
+    "tensorize": ["block", "rows", "cols", "pack", "parallel", "vector_width", "intrinsic"],
 }
 
 
