@@ -1,4 +1,4 @@
-"""Python op class of the `hwprim` dialect: CPU hardware primitives."""
+"""Python op classes of the `hwprim` dialect: CPU hardware primitives."""
 
 from __future__ import annotations
 
@@ -12,11 +12,8 @@ class HwprimDialect(ir.Dialect):
     DIALECT_NAMESPACE = "hwprim"
 
 
-@register_operation(HwprimDialect)
-class FmaMicrokernelOp(StrataOp):
-    """acc[MR x NR] += lhs[MR x K] * rhs[K x NR], accumulators held in vector registers."""
-
-    OPERATION_NAME = "hwprim.fma_microkernel"
+class _Microkernel(StrataOp):
+    """A register-blocked kernel on memref tiles: lhs, rhs, acc; `vector_width` lanes."""
 
     def __init__(
         self, lhs: ir.Value, rhs: ir.Value, acc: ir.Value, *, vector_width: int, loc=None, ip=None
@@ -42,21 +39,17 @@ class FmaMicrokernelOp(StrataOp):
 
 
 @register_operation(HwprimDialect)
-class DotI8MicrokernelOp(StrataOp):
+class FmaMicrokernelOp(_Microkernel):
+    """acc[MR x NR] += lhs[MR x K] * rhs[K x NR], accumulators held in vector registers."""
+
+    OPERATION_NAME = "hwprim.fma_microkernel"
+
+
+@register_operation(HwprimDialect)
+class DotI8MicrokernelOp(_Microkernel):
     """acc[MR x NR] (i32) += zext(lhs[MR x K]) * sext(rhs) with rhs packed K/4 x NR*4 (VNNI)."""
 
     OPERATION_NAME = "hwprim.dot_i8_microkernel"
-
-    def __init__(
-        self, lhs: ir.Value, rhs: ir.Value, acc: ir.Value, *, vector_width: int, loc=None, ip=None
-    ):
-        attrs = {"vector_width": ir.IntegerAttr.get(ir.IntegerType.get_signless(64), vector_width)}
-        self._build([lhs, rhs, acc], [], attrs, loc=loc, ip=ip)
-
-    lhs = FmaMicrokernelOp.lhs
-    rhs = FmaMicrokernelOp.rhs
-    acc = FmaMicrokernelOp.acc
-    vector_width = FmaMicrokernelOp.vector_width
 
 
 @register_operation(HwprimDialect)
