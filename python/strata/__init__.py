@@ -33,6 +33,7 @@ _LAZY = {
     "set_num_threads": "strata.runtime.threads",
     "tune": "strata.tuning.tuner",
     "Schedule": "strata.transforms.tprog.schedule",
+    "simulate": "strata.interpreter",
 }
 
 
