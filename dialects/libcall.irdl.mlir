@@ -15,4 +15,20 @@ irdl.dialect @libcall {
     %callee = irdl.base "#builtin.string"
     irdl.attributes {"callee" = %callee}
   }
+
+  // out = conv2d(input, weight): NCHW input, OIHW weight (O x C/groups x KH x KW), PyTorch's
+  // semantics without bias, with graph.conv2d's attributes (padding is top, left, bottom,
+  // right; dilation 1 is dense).
+  irdl.operation @conv2d {
+    %input = irdl.base "!builtin.memref"
+    %weight = irdl.base "!builtin.memref"
+    %out = irdl.base "!builtin.memref"
+    irdl.operands(input: %input, weight: %weight, out: %out)
+    %callee = irdl.base "#builtin.string"
+    %strides = irdl.base "#builtin.dense_array"
+    %padding = irdl.base "#builtin.dense_array"
+    %dilation = irdl.base "#builtin.dense_array"
+    %groups = irdl.base "#builtin.integer"
+    irdl.attributes {"callee" = %callee, "strides" = %strides, "padding" = %padding, "dilation" = %dilation, "groups" = %groups}
+  }
 }

@@ -18,7 +18,7 @@ from mlir.dialects import func, memref
 
 from strata.conversions.graph_to_tprog import call_prim_func, new_prim_func
 from strata.dialects.graph import FUSED
-from strata.dialects.libcall import MatmulOp
+from strata.dialects.libcall import Conv2dOp, MatmulOp
 from strata.irutil import functions, symbol_names, unique_symbol, walk
 from strata.libraries import registry
 from strata.passes import Pass, PipelineError
@@ -33,7 +33,7 @@ class LibcallForm:
 
     op: str
     check: Callable[[ir.Operation], str | None]
-    build: Callable[[Sequence[ir.Value], str], ir.OpView]
+    build: Callable[[ir.Operation, Sequence[ir.Value], str], ir.OpView]  # (graph op, views, callee)
     operands: Callable[[ir.Operation], list[tuple[ir.Value, list[int] | None]]] = field(
         default=lambda op: _plain_operands(op)
     )
@@ -66,13 +66,36 @@ def _matmul_operands(op: ir.Operation) -> list[tuple[ir.Value, list[int] | None]
     return result
 
 
-def _build_matmul(args: Sequence[ir.Value], callee: str) -> ir.OpView:
+def _build_matmul(op: ir.Operation, args: Sequence[ir.Value], callee: str) -> ir.OpView:
     lhs, rhs, out = args
     return MatmulOp(lhs, rhs, out, callee=callee)
 
 
+def _check_conv2d(op: ir.Operation) -> str | None:
+    shapes = [list(v.type.shape) for v in op.operands]
+    if any(len(s) != 4 for s in shapes):
+        return f"libcall.conv2d takes 4-D operands, found shapes {shapes[0]} and {shapes[1]}"
+    return None
+
+
+def _build_conv2d(op: ir.Operation, args: Sequence[ir.Value], callee: str) -> ir.OpView:
+    input, weight, out = args
+    view = op.opview
+    return Conv2dOp(
+        input,
+        weight,
+        out,
+        callee=callee,
+        strides=view.strides,
+        padding=view.padding,
+        dilation=view.dilation,
+        groups=view.groups,
+    )
+
+
 LIBCALL_OPS: dict[str, LibcallForm] = {
     "graph.matmul": LibcallForm("libcall.matmul", _check_matmul, _build_matmul, _matmul_operands),
+    "graph.conv2d": LibcallForm("libcall.conv2d", _check_conv2d, _build_conv2d),
 }
 
 
@@ -116,7 +139,7 @@ def convert(op: ir.Operation, function: str, taken: set[str]) -> str | None:
             for i, (_, permutation) in enumerate(operands):
                 if permutation is not None:
                     args[i] = _transposed_view(args[i], permutation)
-            call = form.build(args, function)
+            call = form.build(op, args, function)
             func.ReturnOp([])
     reason = registry.check_call(call.operation)
     if reason is not None:

@@ -41,6 +41,30 @@ class StrataOp(ir.OpView):
         )
 
 
+class ConvOp(StrataOp):
+    """Base of ops with a convolution's `strides`, `padding`, `dilation` and `groups`
+    attributes (graph.conv2d and libcall.conv2d; nanobind op classes take one base)."""
+
+    def _array(self, name: str) -> list[int]:
+        return list(ir.DenseI64ArrayAttr(self.operation.attributes[name]))
+
+    @property
+    def strides(self) -> list[int]:
+        return self._array("strides")
+
+    @property
+    def padding(self) -> list[int]:
+        return self._array("padding")
+
+    @property
+    def dilation(self) -> list[int]:
+        return self._array("dilation")
+
+    @property
+    def groups(self) -> int:
+        return ir.IntegerAttr(self.operation.attributes["groups"]).value
+
+
 def tensor_type(shape: Sequence[int], element_type: ir.Type) -> ir.RankedTensorType:
     return ir.RankedTensorType.get(list(shape), element_type)
 

@@ -6,6 +6,7 @@ import numpy as np
 from mlir import ir
 
 from strata.dialects._base import (
+    ConvOp,
     StrataOp,
     register_dialect,
     register_operation,
@@ -179,7 +180,7 @@ def _i64(value: int) -> ir.Attribute:
 
 
 @register_operation(GraphDialect)
-class Conv2dOp(StrataOp):
+class Conv2dOp(ConvOp):
     """NCHW convolution with an O x C/groups x KH x KW weight (PyTorch's conv2d, no bias)."""
 
     OPERATION_NAME = "graph.conv2d"
@@ -208,25 +209,6 @@ class Conv2dOp(StrataOp):
         self._build(
             [input, weight], [tensor_type(shape, _element_type(input))], attrs, loc=loc, ip=ip
         )
-
-    def _array(self, name: str) -> list[int]:
-        return list(ir.DenseI64ArrayAttr(self.operation.attributes[name]))
-
-    @property
-    def strides(self) -> list[int]:
-        return self._array("strides")
-
-    @property
-    def padding(self) -> list[int]:
-        return self._array("padding")
-
-    @property
-    def dilation(self) -> list[int]:
-        return self._array("dilation")
-
-    @property
-    def groups(self) -> int:
-        return ir.IntegerAttr(self.operation.attributes["groups"]).value
 
 
 @register_operation(GraphDialect)

@@ -66,7 +66,7 @@ class LibraryFunction:
 
 
 _FUNCTIONS: dict[str, LibraryFunction] = {}
-_BUILTIN_MODULES = ("strata.libraries.openblas",)
+_BUILTIN_MODULES = ("strata.libraries.openblas", "strata.libraries.onednn")
 _loaded = False
 
 

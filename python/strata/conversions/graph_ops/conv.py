@@ -131,11 +131,22 @@ def lower_conv2d(op: ir.Operation, ins: Sequence[ir.Value], out: ir.Value, name:
 
 @reference("graph.conv2d")
 def conv2d_reference(op: ir.Operation, x: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    view = op.opview
+    return conv2d_numpy(x, weight, view.strides, view.padding, view.dilation, view.groups)
+
+
+def conv2d_numpy(
+    x: np.ndarray,
+    weight: np.ndarray,
+    strides: Sequence[int],
+    padding: Sequence[int],
+    dilation: Sequence[int],
+    groups: int,
+) -> np.ndarray:
     """PyTorch's conv2d (no bias): one einsum per kernel tap over the strided, dilated window
     positions of the zero-padded input, per group; accumulated in at least float32."""
-    view = op.opview
-    (sh, sw), (dh, dw), groups = view.strides, view.dilation, view.groups
-    top, left, bottom, right = view.padding
+    (sh, sw), (dh, dw) = strides, dilation
+    top, left, bottom, right = padding
     compute = np.promote_types(x.dtype, np.float32)
     xp = np.pad(x.astype(compute), ((0, 0), (0, 0), (top, bottom), (left, right)))
     n, c, h, w = xp.shape
