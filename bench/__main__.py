@@ -1,6 +1,8 @@
-"""python -m bench: Strata against numpy, PyTorch eager and ONNX Runtime, on 1 and 2 threads.
+"""python -m bench: Strata against numpy, PyTorch eager and ONNX Runtime, on 1 and 2 threads;
+then library calls against Strata's generated code, op by op (`bench/library.py`).
 
-Writes docs/benchmarks.md and docs/benchmarks.png. Run it on an otherwise idle machine.
+Writes docs/benchmarks.md and docs/benchmarks.png (`--only TEXT` rewrites only the sections it
+ran). Run it on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.library import library_markdown, merge_sections, run_library
 from bench.systems import SYSTEMS, set_threads
 from bench.timing import measure
 
@@ -208,16 +211,28 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     p.add_argument("--quick", action="store_true", help="small sizes only")
-    p.add_argument("--only", default="", help="run the workloads whose name contains this text")
+    p.add_argument(
+        "--only",
+        default="",
+        help="run the workloads whose name contains this text ('library': only the library vs "
+        "generated code section)",
+    )
     p.add_argument("--min-time", type=float, default=0.5, help="seconds of timed calls per sample")
     p.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
     args = p.parse_args(argv)
     rows = run(args)
+    library_rows = run_library(args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(markdown(rows))
+    existing = args.out.read_text() if args.out.exists() else ""
+    page = merge_sections(
+        existing,
+        markdown(rows) if rows else None,
+        library_markdown(library_rows, machine()) if library_rows else None,
+    )
+    args.out.write_text(page)
     chart(rows, args.out.with_suffix(".png"))
     print(f"wrote {args.out}")
-    return 0 if all(r["ok"] for r in rows) else 1
+    return 0 if all(r["ok"] for r in [*rows, *library_rows]) else 1
 
 
 if __name__ == "__main__":

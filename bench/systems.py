@@ -15,8 +15,13 @@ Model = dict  # {"kind": "matmul" | "mlp" | "conv_block" | "encoder" | "model", 
 
 
 def set_threads(n: int) -> None:
+    import os
+
     import strata
 
+    # set_num_threads starts libomp, which reads KMP_BLOCKTIME then: without this, its workers
+    # spin 200 ms after each parallel region and slow the library calls timed next
+    os.environ.setdefault("KMP_BLOCKTIME", "1")
     strata.set_num_threads(n)
     try:
         import torch

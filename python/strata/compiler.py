@@ -13,7 +13,7 @@ from strata.diagnostics import CompileError
 from strata.dialects import load_dialects, make_context
 from strata.irutil import functions, is_declaration, is_public
 from strata.parsing import parse_source
-from strata.pipelines import Element, LowerToLLVMPipeline, Pipeline, element_name
+from strata.pipelines import Element, LowerToLLVMPipeline, Pipeline, dispatch_mode, element_name
 from strata.runtime.compiled import CompiledModule, Signature
 from strata.targets import get_target
 
@@ -56,12 +56,16 @@ def lower_to_llvm(
     *,
     target: str = "cpu",
     use_libcall: bool = False,
+    dispatch: str = "never",
     on_level: Callable[[str, ir.Operation], None] | None = None,
     **options,
 ) -> None:
     """Run `strata-lower-to-llvm` on `module` in place; `on_level(level, module)` is called
-    after the passes of each level (graph, tprog, libcall/hwprim, llvm)."""
-    opts = LowerToLLVMPipeline.Options(target=target, use_libcall=use_libcall, **options)
+    after the passes of each level (graph, tprog, libcall/hwprim, llvm). `dispatch`: "never",
+    "always" or "auto" library calls (`use_libcall=True` is "always")."""
+    opts = LowerToLLVMPipeline.Options(
+        target=target, use_libcall=use_libcall, dispatch=dispatch_mode(dispatch), **options
+    )
     elements = LowerToLLVMPipeline.build(opts)
     if on_level is None:
         Pipeline(elements).run(module)
@@ -120,6 +124,7 @@ def compile(
     *,
     target: str = "cpu",
     use_libcall: bool = False,
+    dispatch: str = "never",
     opt_level: int = 3,
     on_level: Callable[[str, ir.Operation], None] | None = None,
     **options,
@@ -131,6 +136,10 @@ def compile(
     >>> cm = strata.compile(torch_module, (x,))   # through torch.export
     >>> y = cm(x)                            # one public function; else cm["mlp"](x)
     >>> cm = strata.compile(module, tuning_db="tuning.jsonl")   # replay `strata tune` results
+    >>> cm = strata.compile(module, dispatch="auto")   # BLAS where measured faster (cached)
+
+    `dispatch`: "never" (generated code only), "always" (library calls for the ops the dispatch
+    rules name; `use_libcall=True` is the same) or "auto" (those where the library is faster).
     """
     if options.get("tuning_db"):
         options["tuning_db"] = str(options["tuning_db"])
@@ -151,7 +160,14 @@ def compile(
         raise CompileError("the module has no public function to compile")
     # Lower a copy (the caller keeps its module); printing with debug info keeps the locations.
     lowered = ir.Module.parse(module.get_asm(enable_debug_info=True), context=module.context)
-    lower_to_llvm(lowered, target=target, use_libcall=use_libcall, on_level=on_level, **options)
+    lower_to_llvm(
+        lowered,
+        target=target,
+        use_libcall=use_libcall,
+        dispatch=dispatch,
+        on_level=on_level,
+        **options,
+    )
     try:
         libs = shared_libraries(lowered.operation)
         libs += get_target(target).runtime_libraries(lowered.operation)

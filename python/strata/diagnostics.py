@@ -7,6 +7,8 @@ these and exit with 1. Passes raise `CompileError(message, location)` or emit th
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -119,7 +121,8 @@ def collect_diagnostics(context: ir.Context) -> Iterator[list[Diagnostic]]:
 
     registration = context.attach_diagnostic_handler(handler)
     try:
-        yield seen
+        with collect_remarks(seen):
+            yield seen
     finally:
         registration.detach()
 
@@ -127,3 +130,34 @@ def collect_diagnostics(context: ir.Context) -> Iterator[list[Diagnostic]]:
 def emit_error(op: ir.Operation | ir.OpView, message: str) -> None:
     """Emit a located error on `op` (collected by the running pass manager)."""
     op.location.emit_error(message)
+
+
+# Remarks of Strata's Python passes (MLIR 22's Python Location can only emit errors).
+_REMARK_SINKS: list[list[Diagnostic]] = []
+
+
+def remarks_requested() -> bool:
+    """True when someone collects remarks (strata-opt does) or `STRATA_REMARKS=1`."""
+    return bool(_REMARK_SINKS) or os.environ.get("STRATA_REMARKS", "") not in ("", "0")
+
+
+@contextmanager
+def collect_remarks(into: list[Diagnostic] | None = None) -> Iterator[list[Diagnostic]]:
+    """Collect the remarks emitted inside the `with` block into `into` (or a new list)."""
+    sink: list[Diagnostic] = [] if into is None else into
+    _REMARK_SINKS.append(sink)
+    try:
+        yield sink
+    finally:
+        _REMARK_SINKS.remove(sink)
+
+
+def emit_remark(location: ir.Location, message: str, *, always: bool = False) -> None:
+    """A remark at `location`: to the innermost collector, else to stderr when remarks are
+    requested (or `always`: a problem the user should hear of, such as a missing library)."""
+    file, line, col = file_line_col(location)
+    remark = Diagnostic("remark", message, file, line, col)
+    if _REMARK_SINKS:
+        _REMARK_SINKS[-1].append(remark)
+    elif always or remarks_requested():
+        print(remark.format(), file=sys.stderr)

@@ -7,6 +7,7 @@ both, in order, to one upstream `PassManager` (so IR printing and timing see eve
 
 from __future__ import annotations
 
+import enum
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -282,6 +283,33 @@ class Pipeline:
 # --- named pipelines -----------------------------------------------------------------------------
 
 
+class Dispatch(str, enum.Enum):
+    """Option `dispatch` of `strata-lower-to-llvm`: the mode of `graph-dispatch-libcall`."""
+
+    NEVER = "never"  # generated code only
+    ALWAYS = "always"  # every op a dispatch rule sends to an installed library that takes it
+    AUTO = "auto"  # those ops where the library call is measured faster (cached on disk)
+
+
+def dispatch_mode(value: Dispatch | str, *, use_libcall: bool = False) -> Dispatch:
+    """`value` as a `Dispatch` (PipelineError naming the valid values); the old option
+    `use-libcall=true` means `always`, and contradicts any other explicit mode."""
+    try:
+        mode = Dispatch(value)
+    except ValueError:
+        valid = ", ".join(m.value for m in Dispatch)
+        raise PipelineError(
+            f"invalid value '{value}' for option 'dispatch' of 'strata-lower-to-llvm': "
+            f"expected one of {valid}"
+        ) from None
+    if use_libcall and mode is Dispatch.AUTO:
+        raise PipelineError(
+            "options 'use-libcall=true' (dispatch=always) and 'dispatch=auto' of "
+            "'strata-lower-to-llvm' contradict each other: give only 'dispatch'"
+        )
+    return Dispatch.ALWAYS if use_libcall else mode
+
+
 def _lower_to_llvm_options():
     @dataclass(frozen=True)
     class Options:
@@ -289,7 +317,14 @@ def _lower_to_llvm_options():
             default=TargetName.CPU, metadata={"help": "code generation target"}
         )
         use_libcall: bool = field(
-            default=False, metadata={"help": "call native libraries (BLAS) for matmul"}
+            default=False, metadata={"help": "same as dispatch=always (kept for compatibility)"}
+        )
+        dispatch: Dispatch = field(
+            default=Dispatch.NEVER,
+            metadata={
+                "help": "native library calls (BLAS) for ops the dispatch rules name: never, "
+                "always, or auto (where measured faster than generated code)"
+            },
         )
         simplify: bool = field(
             default=True,
@@ -314,8 +349,31 @@ def _lower_to_llvm_options():
         tuning_db: str = field(
             default="", metadata={"help": "tuning database whose best schedules to apply"}
         )
+        cpu: str = field(
+            default="host",
+            metadata={
+                "help": "CPU features to compile for: host, avx512-vnni, avx512, avx2 or sse "
+                "(cross-compiling; sets the vector width unless vector-width is given)"
+            },
+        )
 
         def __post_init__(self) -> None:
+            from strata.targets.cpu import CPU_PRESETS
+
+            mode = dispatch_mode(self.dispatch, use_libcall=self.use_libcall)
+            object.__setattr__(self, "dispatch", mode)
+            cpu = getattr(self, "cpu", "host")
+            if mode is Dispatch.AUTO and cpu != "host":
+                raise PipelineError(
+                    f"option 'dispatch=auto' of 'strata-lower-to-llvm' times code on this machine "
+                    f"and cannot choose for cpu={cpu}: use dispatch=always or never when "
+                    "cross-compiling"
+                )
+            if self.cpu != "host" and self.cpu not in CPU_PRESETS:
+                raise PipelineError(
+                    f"invalid value '{self.cpu}' for option 'cpu' of 'strata-lower-to-llvm': "
+                    f"expected host, {', '.join(CPU_PRESETS)}"
+                )
             if self.vector_width not in (0, 4, 8, 16):
                 raise PipelineError(
                     f"invalid value '{self.vector_width}' for option 'vector-width' of "
@@ -339,7 +397,9 @@ class LowerToLLVMPipeline:
     def build(cls, options: Any) -> list[Element]:
         from strata.targets import get_target
 
-        target = get_target(options.target, vector_width=options.vector_width or None)
+        target = get_target(
+            options.target, vector_width=options.vector_width or None, cpu=options.cpu
+        )
         elements: list[Element] = list(make_element("graph-verify"))
         if options.simplify:  # fold weights, merge duplicates, drop what became dead
             for name in (
@@ -350,8 +410,8 @@ class LowerToLLVMPipeline:
                 "graph-dce",
             ):
                 elements += make_element(name)
-        if options.use_libcall:  # before fusion: the library takes the matmul, fusion the rest
-            elements += make_element("graph-dispatch-libcall")
+        if options.dispatch is not Dispatch.NEVER:  # before fusion: the library takes the matmul
+            elements += make_element("graph-dispatch-libcall", f"mode={options.dispatch.value}")
         if options.fuse:
             elements += make_element("graph-fuse-ops")
         elements += make_element("convert-graph-to-tprog")

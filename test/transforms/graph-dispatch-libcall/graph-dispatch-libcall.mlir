@@ -7,8 +7,8 @@
 // RUN: not strata-opt %s '--graph-dispatch-libcall=rules=graph.matmul:mkl.sgemm' 2>&1 | FileCheck %s --check-prefix=BAD-FUNCTION
 // RUN: not strata-opt %s '--graph-dispatch-libcall=rules=graph.matmul' 2>&1 | FileCheck %s --check-prefix=MALFORMED
 
-// By default (and with an explicit rule), the 2-D f32 matmul calls BLAS through a tensor program
-// holding one libcall.matmul; the batched and f16 matmuls, which sgemm does not take, stay.
+// By default (and with an explicit rule), the f32 matmuls, 2-D and batched, call BLAS through a
+// tensor program holding one libcall.matmul each; the f16 matmul, which sgemm does not take, stays.
 // With mode=never, a `none` rule, or no rules at all, nothing is dispatched.
 // DEFAULT-LABEL: func.func @mlp
 // DEFAULT-SAME: (%[[X:.*]]: tensor<16x64xf32>, %[[W:.*]]: tensor<64x32xf32>
@@ -16,10 +16,12 @@
 // DEFAULT: %[[BW:.*]] = bufferization.to_buffer %[[W]] read_only
 // DEFAULT: %[[OUT:.*]] = memref.alloc() : memref<16x32xf32>
 // DEFAULT: call @openblas_sgemm(%[[BX]], %[[BW]], %[[OUT]])
-// DEFAULT: "graph.matmul"(%{{.*}}, %{{.*}}) : (tensor<2x4x8xf32>, tensor<8x3xf32>)
+// DEFAULT: call @[[BATCHED:openblas_sgemm_[0-9]+]](%{{.*}}, %{{.*}}, %{{.*}}) : (memref<2x4x8xf32>, memref<8x3xf32>, memref<2x4x3xf32>)
 // DEFAULT: "graph.matmul"(%{{.*}}, %{{.*}}) : (tensor<4x8xf16>, tensor<8x3xf16>)
-// DEFAULT-LABEL: func.func private @openblas_sgemm
-// DEFAULT-SAME: (%[[L:.*]]: memref<16x64xf32>, %[[R:.*]]: memref<64x32xf32>, %[[O:.*]]: memref<16x32xf32>) attributes {tprog.prim_func}
+// DEFAULT: func.func private @[[BATCHED]](
+// DEFAULT-NEXT: "libcall.matmul"(%{{.*}}, %{{.*}}, %{{.*}}) {callee = "openblas.sgemm"} : (memref<2x4x8xf32>, memref<8x3xf32>, memref<2x4x3xf32>)
+// DEFAULT-LABEL: func.func private @openblas_sgemm(
+// DEFAULT-SAME: %[[L:.*]]: memref<16x64xf32>, %[[R:.*]]: memref<64x32xf32>, %[[O:.*]]: memref<16x32xf32>) attributes {tprog.prim_func}
 // DEFAULT-NEXT: "libcall.matmul"(%[[L]], %[[R]], %[[O]]) {callee = "openblas.sgemm"}
 // DEFAULT-NEXT: return
 // DEFAULT-NOT: libcall.matmul

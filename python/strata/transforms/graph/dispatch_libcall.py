@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from mlir import ir
 
 from strata.conversions.graph_to_libcall import LIBCALL_OPS, convert
-from strata.diagnostics import CompileError
+from strata.diagnostics import CompileError, emit_remark
 from strata.dialects.graph import FUSED
 from strata.irutil import functions, symbol_names, walk
 from strata.libraries import autotune, registry
@@ -95,8 +95,16 @@ def _matrix_f32(op: ir.Operation) -> bool:
     return all(len(v.type.shape) >= 2 and str(v.type.element_type) == "f32" for v in op.operands)
 
 
+def _spatial_conv_f32(op: ir.Operation) -> bool:
+    """f32 convolutions with kernels larger than 1x1 (oneDNN is measured slower than generated
+    code on 1x1 kernels, faster on the others: docs/benchmarks.md)."""
+    weight = op.operands[1].type
+    return str(weight.element_type) == "f32" and list(weight.shape)[2:] != [1, 1]
+
+
 DEFAULT_RULES: tuple[DispatchRule, ...] = (
     DispatchRule("graph.matmul", "openblas.sgemm", when=_matrix_f32),
+    DispatchRule("graph.conv2d", "onednn.conv2d", when=_spatial_conv_f32),
 )
 
 # Rules added from Python, latest first (a registry, like the library registry's functions).
@@ -182,6 +190,24 @@ def missing_library(function: str) -> str | None:
     return f"library '{entry.library.name}' of '{function}' is not installed{how}"
 
 
+def _decision(
+    op: ir.Operation, function: str, choice: str, source: str, note: str = ""
+) -> Decision:
+    where = autotune.location_text(op.location)
+    return Decision(autotune.op_signature(op), function, choice, source, location=where, note=note)
+
+
+def _stays_for_missing_library(op: ir.Operation, function: str) -> bool:
+    """True (with a remark) when `function` would take `op` but its library is not installed."""
+    missing = missing_library(function)
+    if missing is None or autotune.refusal(op, function) is not None:
+        return False
+    message = f"{missing}; '{op.name}' stays in generated code"
+    emit_remark(op.location, message, always=True)
+    autotune.record(_decision(op, function, autotune.GENERATED, "missing library", missing))
+    return True
+
+
 def _remark(op: ir.Operation, decision: Decision) -> None:
     """Say what auto mode chose and why (when remarks are requested)."""
 
@@ -189,18 +215,17 @@ def _remark(op: ir.Operation, decision: Decision) -> None:
         return "?" if value is None else f"{value:.1f} us"
 
     if decision.source == "failed":
-        message = f"'{decision.function}' not measured, generated code kept: {decision.note}"
+        message = f"stays in generated code: {decision.function} not measured: {decision.note}"
     else:
-        lib, gen = (
-            f"{decision.function} {us(decision.library_us)}",
-            f"generated {us(decision.generated_us)}",
-        )
-        how = "measured" if decision.source == "measured" else "cached measurement"
         verdict = f"calls {decision.function}" if decision.library else "stays in generated code"
-        message = f"{verdict} ({how}: {lib}, {gen})"
+        how = "measured" if decision.source == "measured" else "cached"
+        message = (
+            f"{verdict}: {decision.function} {us(decision.library_us)}, generated code "
+            f"{us(decision.generated_us)} ({how})"
+        )
         if decision.note:
             message += f"; {decision.note}"
-    autotune.emit_remark(op.location, message)
+    emit_remark(op.location, f"'{op.name}' {message}")
 
 
 def dispatch(
@@ -211,41 +236,19 @@ def dispatch(
     for rule in rules:
         if not rule.matches(op):
             continue
-        if rule.function == NONE:
-            return None
-        missing = missing_library(rule.function)
-        if missing is not None:
-            message = f"{missing}; '{op.name}' stays in generated code"
-            autotune.emit_remark(op.location, message, always=True)
-            autotune.record(
-                Decision(
-                    autotune.op_signature(op),
-                    rule.function,
-                    autotune.GENERATED,
-                    "missing library",
-                    location=autotune.location_text(op.location),
-                    note=missing,
-                )
-            )
+        if rule.function == NONE or _stays_for_missing_library(op, rule.function):
             return None
         if mode is Mode.AUTO:
-            decision = autotune.decide(op, rule.function)
-            if isinstance(decision, str):  # the library refuses these operands
+            measured = autotune.decide(op, rule.function)
+            if isinstance(measured, str):  # the library refuses these operands
                 continue
-            _remark(op, autotune.record(decision))
-            if not decision.library:
+            _remark(op, autotune.record(measured))
+            if not measured.library:
                 return None
-        if convert(op, rule.function, taken) is None:
+        decision = _decision(op, rule.function, autotune.LIBRARY, "rule")
+        if convert(op, rule.function, taken) is None:  # `op` is erased
             if mode is not Mode.AUTO:
-                autotune.record(
-                    Decision(
-                        autotune.op_signature(op),
-                        rule.function,
-                        autotune.LIBRARY,
-                        "rule",
-                        location=autotune.location_text(op.location),
-                    )
-                )
+                autotune.record(decision)
             return rule.function
     return None
 
