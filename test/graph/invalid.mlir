@@ -1,8 +1,8 @@
 // RUN: strata-opt %s --split-input-file --verify-diagnostics
 
-// IRDL accepts any tensor, but graph ops work on floating-point elements only.
+// IRDL accepts any tensor, but graph ops work on floating-point elements (and matmul on i8).
 func.func @matmul_i32(%a: tensor<2x4xi32>, %b: tensor<4x3xi32>) -> tensor<2x3xi32> {
-  // expected-error@+1 {{lhs must have element type f32, f16 or bf16, found i32}}
+  // expected-error@+1 {{lhs must have element type f32, f16, bf16 or i8, found i32}}
   %r = "graph.matmul"(%a, %b) : (tensor<2x4xi32>, tensor<4x3xi32>) -> tensor<2x3xi32>
   return %r : tensor<2x3xi32>
 }
@@ -878,4 +878,22 @@ func.func @gather_input_i64(%w: tensor<10xi64>, %i: tensor<3xi64>) {
   // expected-error@+1 {{input must have element type f32, f16 or bf16, found i64}}
   %0 = "graph.gather"(%w, %i) {axis = 0 : i64} : (tensor<10xi64>, tensor<3xi64>) -> tensor<3xi64>
   return
+}
+
+// -----
+
+// An i8 matmul accumulates in i32.
+func.func @matmul_i8_result(%a: tensor<2x4xi8>, %b: tensor<4x3xi8>) -> tensor<2x3xi8> {
+  // expected-error@+1 {{an i8 matmul accumulates in i32: result type should be tensor<2x3xi32>, found tensor<2x3xi8>}}
+  %r = "graph.matmul"(%a, %b) : (tensor<2x4xi8>, tensor<4x3xi8>) -> tensor<2x3xi8>
+  return %r : tensor<2x3xi8>
+}
+
+// -----
+
+// Both operands are i8.
+func.func @matmul_mixed(%a: tensor<2x4xi8>, %b: tensor<4x3xf32>) -> tensor<2x3xi32> {
+  // expected-error@+1 {{operand element types differ: i8 vs f32}}
+  %r = "graph.matmul"(%a, %b) : (tensor<2x4xi8>, tensor<4x3xf32>) -> tensor<2x3xi32>
+  return %r : tensor<2x3xi32>
 }

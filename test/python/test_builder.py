@@ -95,8 +95,8 @@ def test_input_after_op_is_rejected() -> None:
 
 
 def test_unknown_dtype_lists_choices() -> None:
-    with pytest.raises(ValueError, match="unsupported dtype 'i8'; valid: f32, f16, bf16"):
-        strata.GraphBuilder("f").input((2,), dtype="i8")
+    with pytest.raises(ValueError, match="unsupported dtype 'u8'; valid: f32, f16, bf16, i8"):
+        strata.GraphBuilder("f").input((2,), dtype="u8")
 
 
 def test_constant_rejects_float64() -> None:

@@ -91,7 +91,9 @@ def test_tensorize_refuses_non_matmul() -> None:
     module = strata.parse_module(MATMUL_RELU)
     Pipeline.parse("graph-fuse-ops,convert-graph-to-tprog").run(module)
     sch = Schedule(module)
-    with pytest.raises(ValueError, match="tensorize: block 'relu' does not match fma_f32 .*its iterators are not"):
+    with pytest.raises(
+        ValueError, match="tensorize: block 'relu' does not match fma_f32 .*its iterators are not"
+    ):
         sch.tensorize("relu", rows=8, cols=16)
     with pytest.raises(ValueError, match="sample_categorical: decision"):
         sch.sample_categorical([1, 2], decision=[5])

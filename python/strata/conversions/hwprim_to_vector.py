@@ -118,6 +118,7 @@ def lower_dot_i8(op: ir.Operation) -> None:
     lanes = acc.type.shape[0]
     name = {16: "llvm.x86.avx512.vpdpbusd.512", 8: "llvm.x86.avx512.vpdpbusd.256"}[lanes]
     module = enclosing_module(op)
+    assert module is not None, "hwprim.dot_i8 outside a module"
     if name not in symbol_names(module):
         with ir.InsertionPoint.at_block_begin(module.regions[0].blocks[0]), op.location:
             fn_type = ir.Type.parse(f"!llvm.func<{acc.type} ({acc.type}, {lhs.type}, {rhs.type})>")

@@ -177,8 +177,8 @@ def _match(op: ir.Operation) -> MatmulMatch | str:
         return "its init does not store C[i, j] = 0"
     elements = [str(v.type.element_type) for v in (lhs, rhs, out)]
     if elements not in (["f32", "f32", "f32"], ["i8", "i8", "i32"]):
-        found = f"{' x '.join(elements[:2])} into {elements[2]}"
-        return f"its operands are {found}, not f32 or i8 into i32"
+        kinds = f"{' x '.join(elements[:2])} into {elements[2]}"
+        return f"its operands are {kinds}, not f32 or i8 into i32"
     loops = _enclosing_loops(op, block.iter_values)
     if loops is None:
         return "it is not directly under its own loops, one per iteration value"

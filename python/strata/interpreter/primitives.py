@@ -78,7 +78,9 @@ def _llvm_call(op: OpContext) -> Kernel:
     prepare = _INTRINSICS.get(callee)
     if prepare is None:
         raise op.error(f"no simulator semantics for the call of '{callee}'")
-    return prepare(op)
+    kernel = prepare(op)
+    assert callable(kernel)
+    return kernel
 
 
 def _matmul(lhs: np.ndarray, rhs: np.ndarray, out: np.ndarray, **attributes: Any) -> None:
