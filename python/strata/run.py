@@ -216,6 +216,7 @@ def run_model(
     path: str | Path,
     *,
     use_libcall: bool = False,
+    dispatch: str = "never",
     threads: int | None = None,
     repeat: int = 10,
     seed: int = 0,
@@ -236,7 +237,10 @@ def run_model(
 
     start = time.perf_counter()
     compiled = strata.compile(
-        loaded.module, use_libcall=use_libcall, on_level=lambda lv, m: out(level_summary(lv, m))
+        loaded.module,
+        use_libcall=use_libcall,
+        dispatch=dispatch,
+        on_level=lambda lv, m: out(level_summary(lv, m)),
     )
     out(f"compiled in {time.perf_counter() - start:.2f} s")
     results = compiled(*loaded.inputs)

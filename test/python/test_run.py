@@ -47,6 +47,22 @@ def test_run_with_library_calls_counts_them():
     assert any("library calls: 2 openblas.sgemm" in line for line in lines)
 
 
+def test_compile_with_dispatch_always_calls_the_libraries(tmp_path, capsys):
+    """--dispatch always: the MLP's matmuls become OpenBLAS calls (summary and IR)."""
+    out = tmp_path / "mlp.libcall.mlir"
+    args = ["compile", str(EXAMPLES / "mlp.py"), "--dispatch", "always"]
+    assert main([*args, "--compile-to", "libcall/hwprim", "-o", str(out)]) == 0
+    assert 'callee = "openblas.sgemm"' in out.read_text()
+    assert "library calls: 2 openblas.sgemm" in capsys.readouterr().err
+
+
+def test_dispatch_flag_rejects_unknown_modes(capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["compile", str(EXAMPLES / "mlp.py"), "--dispatch", "sometimes"])
+    assert exit.value.code != 0
+    assert "invalid choice: 'sometimes'" in capsys.readouterr().err
+
+
 def test_compile_onnx_to_tprog(mlp_onnx, tmp_path, capsys):
     out = tmp_path / "mlp.tprog.mlir"
     assert main(["compile", str(mlp_onnx), "--compile-to", "tprog", "-o", str(out)]) == 0

@@ -305,7 +305,8 @@ def tensorize_i8(match: MatmulMatch, vector_width: int, rows: int = MAX_ROWS) ->
     C = (A + 128) B - 128 colsum(B). Blocks: rhs packed into VNNI layout (K/4 x N'*4, zero
     padded to whole vectors and a multiple of 4 in k), its column sums, lhs shifted into
     unsigned bytes (xor 0x80), the accumulator C' (M x N') initialized to -128 colsum, the
-    micro-kernel tiles (column panels of two vectors, row tiles of `rows`), then C = C'."""
+    micro-kernel tiles (column panels of two vectors, row tiles of `rows`; panels on parallel
+    threads above PARALLEL_MIN_MACS), then C = C' (C' is C itself when N is whole vectors)."""
     m, n = match.out.type.shape
     k = match.lhs.type.shape[-1]
     k_pad, n_pad = -(-k // 4) * 4, -(-n // vector_width) * vector_width
@@ -320,25 +321,33 @@ def tensorize_i8(match: MatmulMatch, vector_width: int, rows: int = MAX_ROWS) ->
         rhs_packed = memref.AllocOp(ir.MemRefType.get([k_pad // 4, n_pad * 4], i8), [], []).result
         colsum = memref.AllocOp(ir.MemRefType.get([n_pad], i32), [], []).result
         lhs_u8 = memref.AllocOp(ir.MemRefType.get([m, k_pad], i8), [], []).result
-        acc = memref.AllocOp(ir.MemRefType.get([m, n_pad], i32), [], []).result
+        direct = n == n_pad  # whole vectors: accumulate in the output itself
+        acc = match.out if direct else memref.AllocOp(ir.MemRefType.get([m, n_pad], i32), [], [])
+        acc = acc if direct else acc.result
         four = index_constant(4)
 
-        def zero_bytes(v: list[ir.Value]) -> None:
-            memref.StoreOp(arith.ConstantOp(i8, 0).result, rhs_packed, v)
+        def below(value: ir.Value, bound: int) -> ir.Value:
+            return arith.CmpIOp(arith.CmpIPredicate.ult, value, index_constant(bound)).result
 
         def pack_rhs(v: list[ir.Value]) -> None:
-            kk, j = v
-            column = arith.AddIOp(arith.MulIOp(j, four).result, arith.RemUIOp(kk, four).result)
-            value = memref.LoadOp(match.rhs, [kk, j]).result
-            memref.StoreOp(value, rhs_packed, [arith.DivUIOp(kk, four).result, column.result])
+            """rhs_packed[q, 4 j + r] = rhs[4 q + r, j], zero outside rhs."""
+            q, c = v
+            kk = arith.AddIOp(arith.MulIOp(q, four).result, arith.RemUIOp(c, four).result).result
+            j = arith.DivUIOp(c, four).result
+            inside = arith.AndIOp(below(kk, k), below(j, n)).result
+            guard = scf.IfOp(inside, [i8], has_else=True)
+            with ir.InsertionPoint(guard.then_block):
+                scf.YieldOp([memref.LoadOp(match.rhs, [kk, j]).result])
+            with ir.InsertionPoint(guard.else_block):
+                scf.YieldOp([arith.ConstantOp(i8, 0).result])
+            memref.StoreOp(guard.results[0], rhs_packed, [q, c])
 
         def colsum_init(v: list[ir.Value]) -> None:
-            memref.StoreOp(arith.ConstantOp(i32, 0).result, colsum, v[:1])
+            memref.StoreOp(arith.ConstantOp(i32, 0).result, colsum, v[1:])
 
         def colsum_body(v: list[ir.Value]) -> None:
-            j, kk = v
-            inside = arith.CmpIOp(arith.CmpIPredicate.ult, j, index_constant(n)).result
-            guard = scf.IfOp(inside)
+            kk, j = v  # k outside, j inside: rows of rhs are read contiguously
+            guard = scf.IfOp(below(j, n))
             with ir.InsertionPoint(guard.then_block):
                 value = arith.ExtSIOp(i32, memref.LoadOp(match.rhs, [kk, j]).result).result
                 total = arith.AddIOp(memref.LoadOp(colsum, [j]).result, value).result
@@ -347,8 +356,7 @@ def tensorize_i8(match: MatmulMatch, vector_width: int, rows: int = MAX_ROWS) ->
 
         def shift_lhs(v: list[ir.Value]) -> None:
             i, kk = v
-            inside = arith.CmpIOp(arith.CmpIPredicate.ult, kk, index_constant(k)).result
-            guard = scf.IfOp(inside, [i8], has_else=True)
+            guard = scf.IfOp(below(kk, k), [i8], has_else=True)
             with ir.InsertionPoint(guard.then_block):
                 value = memref.LoadOp(match.lhs, [i, kk]).result
                 scf.YieldOp([arith.XOrIOp(value, arith.ConstantOp(i8, -128).result).result])
@@ -363,17 +371,20 @@ def tensorize_i8(match: MatmulMatch, vector_width: int, rows: int = MAX_ROWS) ->
         def copy_out(v: list[ir.Value]) -> None:
             memref.StoreOp(memref.LoadOp(acc, v).result, match.out, v)
 
+        packed_shape = [k_pad // 4, n_pad * 4]
+        emit_block(f"{name}_pack_rhs", ["q", "c"], packed_shape, spatial[:2], pack_rhs)
+        reduction_first = [IterType.REDUCTION, IterType.SPATIAL]
         emit_block(
-            f"{name}_pack_zero", ["kp", "jp"], [k_pad // 4, n_pad * 4], spatial[:2], zero_bytes
+            f"{name}_colsum", ["k", "j"], [k, n_pad], reduction_first, colsum_body, colsum_init
         )
-        emit_block(f"{name}_pack_rhs", ["k", "j"], [k, n], spatial[:2], pack_rhs)
-        reduction = [IterType.SPATIAL, IterType.REDUCTION]
-        emit_block(f"{name}_colsum", ["j", "k"], [n_pad, k], reduction, colsum_body, colsum_init)
         emit_block(f"{name}_shift_lhs", ["i", "k"], [m, k_pad], spatial[:2], shift_lhs)
         emit_block(f"{name}_init", ["i", "j"], [m, n_pad], spatial[:2], acc_init)
         cols = min(n_pad, 2 * vector_width)
+        threads = m * n * k >= PARALLEL_MIN_MACS  # column panels on parallel threads
         for j_start, j_end, nr in _split_extent(n_pad, cols):
             (jo,), jp = loop_nest(["j"], [j_end], steps=[nr], starts=[j_start])
+            if threads and (j_end - j_start) // nr >= 2:
+                jo.owner.owner.attributes[LOOP_KIND] = ir.StringAttr.get("parallel")
             with jp:
                 j_bytes = arith.MulIOp(jo, four).result
                 b = _subview_2d(rhs_packed, [0, j_bytes], [k_pad // 4, nr * 4])
@@ -383,7 +394,8 @@ def tensorize_i8(match: MatmulMatch, vector_width: int, rows: int = MAX_ROWS) ->
                         a = _subview_2d(lhs_u8, [io, 0], [mr, k_pad])
                         c = _subview_2d(acc, [io, jo], [mr, nr])
                         DotI8MicrokernelOp(a, b, c, vector_width=vector_width)
-        emit_block(f"{name}_copy_out", ["i", "j"], [m, n], spatial[:2], copy_out)
+        if not direct:
+            emit_block(f"{name}_copy_out", ["i", "j"], [m, n], spatial[:2], copy_out)
     outer.erase()
     uniquify_loop_names(fn)
 

@@ -10,6 +10,16 @@ import traceback
 from strata.tools.common import ArgumentParser, fail
 
 
+def _add_dispatch_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--use-libcall", action="store_true", help="same as --dispatch always")
+    parser.add_argument(
+        "--dispatch",
+        choices=("never", "always", "auto"),
+        default=None,
+        help="library calls: never, always (where a library takes the op), auto (measured)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = ArgumentParser(prog="strata", description="Strata, a Python-first ML compiler on MLIR.")
     p.add_argument(
@@ -30,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     comp.add_argument("input", help="a .py model file, an .onnx file or a graph-level .mlir file")
     comp.add_argument("-o", dest="output", default="-", help="output file (default: stdout)")
-    comp.add_argument("--use-libcall", action="store_true", help="call BLAS for matmul")
+    _add_dispatch_arguments(comp)
     comp.add_argument(
         "--compile-to",
         choices=LEVELS,
@@ -41,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="compile and run a model, with a per-level summary, compared with its framework"
     )
     run.add_argument("input", help="a .py model file, an .onnx file or a graph-level .mlir file")
-    run.add_argument("--use-libcall", action="store_true", help="call BLAS for matmul")
+    _add_dispatch_arguments(run)
     run.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
     run.add_argument("--repeat", type=int, default=10, help="timed calls (default 10)")
     run.add_argument("--seed", type=int, default=0, help="seed of random inputs")
@@ -126,7 +136,12 @@ def compile_file(args: argparse.Namespace) -> int:
             raise Reached
 
     try:
-        lower_to_llvm(module, use_libcall=args.use_libcall, on_level=on_level)
+        lower_to_llvm(
+            module,
+            use_libcall=args.use_libcall,
+            dispatch=args.dispatch or "never",
+            on_level=on_level,
+        )
     except Reached:
         pass
     write_output(args.output, module.get_asm(large_elements_limit=16))
@@ -143,6 +158,7 @@ def run_file(args: argparse.Namespace) -> int:
     ok = run_model(
         args.input,
         use_libcall=args.use_libcall,
+        dispatch=args.dispatch or "never",
         threads=args.threads,
         repeat=args.repeat,
         seed=args.seed,

@@ -2,8 +2,9 @@
 
 Input: tensor programs. For each top-level loop nest with enough work, the outermost loop that
 has two or more iterations and carries no reduction variable of the blocks under it becomes
-`parallel`. Nests that already hold a parallel loop, or loops that are not normalized (tiles
-from tensorization), are left alone.
+`parallel`, unless a reduction loop of two or more iterations encloses it (threads would start
+once per iteration of that loop). Nests that already hold a parallel loop, or loops that are not
+normalized (tiles from tensorization), are left alone.
 """
 
 from __future__ import annotations
@@ -50,9 +51,12 @@ def parallelize_nest(top: ir.Operation, min_iterations: int) -> bool:
         return False
     current = top
     while nest.is_loop(current):
-        if nest.loop_extent(current) >= 2 and not _carries_reduction(current):
+        carries = _carries_reduction(current)
+        if nest.loop_extent(current) >= 2 and not carries:
             current.attributes[LOOP_KIND] = ir.StringAttr.get("parallel")
             return True
+        if carries and nest.loop_extent(current) >= 2:
+            return False  # threads inside a sequential reduction loop would start every iteration
         inner = [op for op in nest.body_ops(current) if op.name != "affine.apply"]
         if len(inner) != 1:
             return False
