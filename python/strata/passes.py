@@ -189,6 +189,9 @@ PASSES: dict[str, str] = {
     "convert-tprog-to-scf": "strata.conversions.tprog_to_scf:ConvertTprogToScfPass",
     "convert-libcall-to-func": "strata.conversions.libcall_to_func:ConvertLibcallToFuncPass",
     "convert-hwprim-to-vector": "strata.conversions.hwprim_to_vector:ConvertHwprimToVectorPass",
+    "hwprim-expand-microkernels": (
+        "strata.conversions.hwprim_to_vector:HwprimExpandMicrokernelsPass"
+    ),
 }
 
 # argument -> "module:Class" of a named pipeline (a `PipelineDef`).

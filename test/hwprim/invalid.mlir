@@ -78,3 +78,39 @@ func.func @dot_i8_vector(%acc: vector<16xi32>, %x: vector<32xi8>) -> vector<16xi
   %r = "hwprim.dot_i8"(%acc, %x, %x) : (vector<16xi32>, vector<32xi8>, vector<32xi8>) -> vector<16xi32>
   return %r : vector<16xi32>
 }
+
+// -----
+
+// A vector load moves the memref's element type.
+func.func @vload_type(%m: memref<4x16xf32>, %i: index) -> vector<16xi32> {
+  // expected-error@+1 {{hwprim.vload moves a 1-D vector of the memref's elements, found vector<16xi32> and memref<4x16xf32>}}
+  %v = "hwprim.vload"(%m, %i, %i) : (memref<4x16xf32>, index, index) -> vector<16xi32>
+  return %v : vector<16xi32>
+}
+
+// -----
+
+// One index per memref dimension.
+func.func @vstore_indices(%m: memref<4x16xf32>, %v: vector<16xf32>, %i: index) {
+  // expected-error@+1 {{hwprim.vstore takes 2 indices for memref<4x16xf32>, found 1}}
+  "hwprim.vstore"(%v, %m, %i) : (vector<16xf32>, memref<4x16xf32>, index) -> ()
+  return
+}
+
+// -----
+
+// Broadcasts keep the element type.
+func.func @vbroadcast_type(%s: f16) -> vector<16xf32> {
+  // expected-error@+1 {{hwprim.vbroadcast fills a 1-D vector of its operand's type, found f16 to vector<16xf32>}}
+  %v = "hwprim.vbroadcast"(%s) : (f16) -> vector<16xf32>
+  return %v : vector<16xf32>
+}
+
+// -----
+
+// vfma is a float instruction.
+func.func @vfma_int(%v: vector<16xi32>) -> vector<16xi32> {
+  // expected-error@+1 {{hwprim.vfma takes 1-D float vectors, found vector<16xi32>}}
+  %r = "hwprim.vfma"(%v, %v, %v) : (vector<16xi32>, vector<16xi32>, vector<16xi32>) -> vector<16xi32>
+  return %r : vector<16xi32>
+}

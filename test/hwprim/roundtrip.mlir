@@ -31,3 +31,19 @@ func.func @dot_i8(%a: memref<4x8xi8>, %b: memref<2x128xi8>, %c: memref<4x32xi32>
   %r = "hwprim.dot_i8"(%acc, %x, %x) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
   return %r : vector<16xi32>
 }
+
+// -----
+
+// The register instructions micro-kernels expand into.
+// CHECK-LABEL: func.func @registers
+func.func @registers(%m: memref<4x16xf32>, %i: index, %s: f32) {
+  // CHECK: "hwprim.vload"(%{{.*}}, %{{.*}}, %{{.*}}) : (memref<4x16xf32>, index, index) -> vector<16xf32>
+  %v = "hwprim.vload"(%m, %i, %i) : (memref<4x16xf32>, index, index) -> vector<16xf32>
+  // CHECK: "hwprim.vbroadcast"(%{{.*}}) : (f32) -> vector<16xf32>
+  %b = "hwprim.vbroadcast"(%s) : (f32) -> vector<16xf32>
+  // CHECK: "hwprim.vfma"(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
+  %r = "hwprim.vfma"(%b, %v, %v) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
+  // CHECK: "hwprim.vstore"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (vector<16xf32>, memref<4x16xf32>, index, index) -> ()
+  "hwprim.vstore"(%r, %m, %i, %i) : (vector<16xf32>, memref<4x16xf32>, index, index) -> ()
+  return
+}

@@ -69,7 +69,7 @@ def test_mlp_tensorized(vector_width, rng):
     assert f"vector_width = {vector_width}" in text
 
 
-@pytest.mark.parametrize("level", ["libcall/hwprim", "vector"])
+@pytest.mark.parametrize("level", ["libcall/hwprim", "registers", "vector"])
 def test_int8_vnni_program(level, rng):
     """The int8 matmul tensorized onto dot_i8_microkernel (AVX-512 VNNI), simulated at the
     micro-kernel level and after its lowering to vector ops and vpdpbusd calls: equal to numpy
@@ -83,16 +83,39 @@ def test_int8_vnni_program(level, rng):
     a[0], w[:, 0] = -128, -128
     expected = a.astype(np.int32) @ w.astype(np.int32)
     passes = "convert-graph-to-tprog,convert-tprog-to-hwprim{vector-width=16 vnni=true}"
+    if level == "registers":
+        passes += ",hwprim-expand-microkernels"
     if level == "vector":
         passes += ",convert-hwprim-to-vector"
     lowered = parse_module(str(module))
     Pipeline.parse(passes).run(lowered)
     text = str(lowered)
-    assert "hwprim.dot_i8_microkernel" in text or "llvm.x86.avx512.vpdpbusd.512" in text
+    expected_op = {
+        "libcall/hwprim": "hwprim.dot_i8_microkernel",
+        "registers": "hwprim.dot_i8",
+        "vector": "llvm.x86.avx512.vpdpbusd.512",
+    }[level]
+    assert expected_op in text
     (simulated,) = strata.simulate(lowered, a, w)
     np.testing.assert_array_equal(simulated, expected)
     if "avx512_vnni" in host_cpu_flags():
         np.testing.assert_array_equal(strata.compile(module, cpu="avx512-vnni")(a, w), expected)
+
+
+@pytest.mark.parametrize("vector_width", [16, 8])
+def test_expanded_fma_kernels_are_bit_exact(vector_width, rng):
+    """The f32 kernel expanded into hwprim.vload / vbroadcast / vfma / vstore simulates to the
+    JIT's bits (24 columns: a partial register at width 16, three at width 8)."""
+    module, _ = mlp(rng)
+    compiled = strata.compile(module, vector_width=vector_width)
+    lowered = parse_module(str(module))
+    tensorize = f"convert-tprog-to-hwprim{{vector-width={vector_width}}}"
+    passes = f"graph-fuse-ops,convert-graph-to-tprog,{tensorize},hwprim-expand-microkernels"
+    Pipeline.parse(passes).run(lowered)
+    assert '"hwprim.vfma"' in str(lowered) and "fma_microkernel" not in str(lowered)
+    xv = f32(rng, 8, 48)
+    (simulated,) = strata.simulate(lowered, xv)
+    np.testing.assert_allclose(simulated, compiled(xv), rtol=1e-6, atol=1e-6)
 
 
 def test_tensorized_matmul_is_bit_exact(rng):

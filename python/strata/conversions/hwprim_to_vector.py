@@ -1,11 +1,16 @@
-"""convert-hwprim-to-vector: lower CPU hardware primitives to the `vector` dialect.
+"""hwprim-expand-microkernels and convert-hwprim-to-vector: CPU hardware primitives down to the
+`vector` dialect.
 
-Input: `hwprim.fma_microkernel`, `hwprim.dot_i8_microkernel` on memref tiles, `hwprim.dot_i8`.
-Output: each micro-kernel's accumulator tile loaded into vector registers, a K loop carried in
-`iter_args`, and the stores. The f32 kernel broadcasts one lhs element per row and issues
-`vector.fma`s (`llvm.intr.fmuladd`: vfmadd on x86, as wide as the accumulator vectors); the int8
-kernel broadcasts 4 lhs bytes per row and issues `hwprim.dot_i8`, which becomes a call of the
-VNNI intrinsic `llvm.x86.avx512.vpdpbusd.{512,256}`.
+hwprim-expand-microkernels: `hwprim.fma_microkernel` / `hwprim.dot_i8_microkernel` on memref
+tiles -> the register instructions `hwprim.vload` / `vbroadcast` / `vfma` / `dot_i8` / `vstore`:
+the accumulator tile loaded into vector registers, a K loop carried in `iter_args`, the stores.
+The f32 kernel broadcasts one lhs element per row and issues one vfma per accumulator register
+(of the kernel's `vector_width`); the int8 kernel broadcasts 4 lhs bytes per row and issues one
+`dot_i8` (vpdpbusd) per accumulator register.
+convert-hwprim-to-vector: expands the micro-kernels, then lowers the register instructions to
+`vector.load` / `broadcast` / `fma` / `store` (`convert-vector-to-llvm` makes the FMAs
+`llvm.intr.fmuladd`: vfmadd on x86) and `hwprim.dot_i8` to a call of the VNNI intrinsic
+`llvm.x86.avx512.vpdpbusd.{512,256}`.
 """
 
 from __future__ import annotations
@@ -13,12 +18,12 @@ from __future__ import annotations
 from mlir import ir
 from mlir.dialects import arith, llvm, memref, scf, vector
 
-from strata.dialects.hwprim import DotI8Op
+from strata.dialects.hwprim import DotI8Op, VBroadcastOp, VFmaOp, VLoadOp, VStoreOp
 from strata.irutil import enclosing_module, index_constant, symbol_names, walk
 from strata.passes import Pass
 
 
-def lower_fma_microkernel(op: ir.Operation) -> None:
+def expand_fma_microkernel(op: ir.Operation) -> None:
     """MR x NR accumulators as MR x ceil(NR / width) vector registers of the target's width
     (the last one partial when NR is not a multiple), one broadcast per row and k."""
     kernel = op.opview
@@ -33,7 +38,7 @@ def lower_fma_microkernel(op: ir.Operation) -> None:
         row_index = [index_constant(r) for r in range(rows)]
         col_index = [index_constant(c) for c, _ in pieces]
         accs = [
-            vector.LoadOp(types[n], kernel.acc, [row_index[r], col_index[p]]).result
+            VLoadOp(types[n], kernel.acc, [row_index[r], col_index[p]]).result
             for r in range(rows)
             for p, (_, n) in enumerate(pieces)
         ]
@@ -41,25 +46,25 @@ def lower_fma_microkernel(op: ir.Operation) -> None:
         with ir.InsertionPoint(loop.body):
             k = loop.induction_variable
             b = [
-                vector.LoadOp(types[n], kernel.rhs, [k, col_index[p]]).result
+                VLoadOp(types[n], kernel.rhs, [k, col_index[p]]).result
                 for p, (_, n) in enumerate(pieces)
             ]
             updated = []
             for r in range(rows):
                 a = memref.LoadOp(kernel.lhs, [row_index[r], k]).result
-                splats = {n: vector.BroadcastOp(types[n], a).result for n in types}
+                splats = {n: VBroadcastOp(types[n], a).result for n in types}
                 for p, (_, n) in enumerate(pieces):
                     previous = loop.inner_iter_args[r * len(pieces) + p]
-                    updated.append(vector.FMAOp(splats[n], b[p], previous).result)
+                    updated.append(VFmaOp(splats[n], b[p], previous).result)
             scf.YieldOp(updated)
         for r in range(rows):
             for p in range(len(pieces)):
                 result = loop.results[r * len(pieces) + p]
-                vector.StoreOp(result, kernel.acc, [row_index[r], col_index[p]])
+                VStoreOp(result, kernel.acc, [row_index[r], col_index[p]])
     op.erase()
 
 
-def lower_dot_i8_microkernel(op: ir.Operation) -> None:
+def expand_dot_i8_microkernel(op: ir.Operation) -> None:
     kernel = op.opview
     rows, cols = kernel.acc.type.shape
     width = kernel.vector_width
@@ -71,7 +76,7 @@ def lower_dot_i8_microkernel(op: ir.Operation) -> None:
         chunks = [index_constant(c * width) for c in range(cols // width)]
         row_index = [index_constant(r) for r in range(rows)]
         accs = [
-            vector.LoadOp(acc_type, kernel.acc, [row_index[r], c]).result
+            VLoadOp(acc_type, kernel.acc, [row_index[r], c]).result
             for r in range(rows)
             for c in chunks
         ]
@@ -81,15 +86,15 @@ def lower_dot_i8_microkernel(op: ir.Operation) -> None:
             four = index_constant(4)
             k = arith.MulIOp(step, four).result
             rhs = [
-                vector.LoadOp(byte_type, kernel.rhs, [step, arith.MulIOp(c, four).result]).result
+                VLoadOp(byte_type, kernel.rhs, [step, arith.MulIOp(c, four).result]).result
                 for c in chunks
             ]
             updated = []
             for r in range(rows):
-                quad = vector.LoadOp(ir.VectorType.get([4], i8), kernel.lhs, [row_index[r], k])
+                quad = VLoadOp(ir.VectorType.get([4], i8), kernel.lhs, [row_index[r], k])
                 word = vector.BitCastOp(ir.VectorType.get([1], i32), quad.result).result
                 scalar = vector.ExtractOp(word, [], [0]).result
-                splat = vector.BroadcastOp(acc_type, scalar).result
+                splat = VBroadcastOp(acc_type, scalar).result
                 lhs = vector.BitCastOp(byte_type, splat).result
                 for c in range(len(chunks)):
                     previous = loop.inner_iter_args[r * len(chunks) + c]
@@ -98,7 +103,7 @@ def lower_dot_i8_microkernel(op: ir.Operation) -> None:
         for r in range(rows):
             for c, column in enumerate(chunks):
                 result = loop.results[r * len(chunks) + c]
-                vector.StoreOp(result, kernel.acc, [row_index[r], column])
+                VStoreOp(result, kernel.acc, [row_index[r], column])
     op.erase()
 
 
@@ -139,15 +144,54 @@ def lower_dot_i8(op: ir.Operation) -> None:
     op.erase()
 
 
+def lower_register_op(op: ir.Operation) -> None:
+    """hwprim.vload / vstore / vbroadcast / vfma -> their `vector` dialect ops."""
+    operands = list(op.operands)
+    with ir.InsertionPoint(op), op.location:
+        if op.name == "hwprim.vload":
+            new = vector.LoadOp(op.results[0].type, operands[0], operands[1:]).result
+        elif op.name == "hwprim.vstore":
+            vector.StoreOp(operands[0], operands[1], operands[2:])
+            new = None
+        elif op.name == "hwprim.vbroadcast":
+            new = vector.BroadcastOp(op.results[0].type, operands[0]).result
+        else:
+            new = vector.FMAOp(*operands).result
+    if new is not None:
+        op.results[0].replace_all_uses_with(new)
+    op.erase()
+
+
+MICROKERNELS = {
+    "hwprim.fma_microkernel": expand_fma_microkernel,
+    "hwprim.dot_i8_microkernel": expand_dot_i8_microkernel,
+}
+REGISTER_OPS = ("hwprim.vload", "hwprim.vstore", "hwprim.vbroadcast", "hwprim.vfma")
+
+
+def expand_microkernels(module: ir.Operation) -> None:
+    for op in [op for op in walk(module) if op.name in MICROKERNELS]:
+        MICROKERNELS[op.name](op)
+
+
+class HwprimExpandMicrokernelsPass(Pass):
+    """Expand hwprim micro-kernels into hwprim register instructions (vload, vbroadcast, vfma,
+    dot_i8, vstore) in a K loop"""
+
+    argument = "hwprim-expand-microkernels"
+
+    def run(self, module: ir.Operation) -> None:
+        expand_microkernels(module)
+
+
 class ConvertHwprimToVectorPass(Pass):
-    """Lower hwprim micro-kernels to vector loads, broadcasts, FMAs and VNNI dot products"""
+    """Lower hwprim micro-kernels and register instructions to vector ops and VNNI calls"""
 
     argument = "convert-hwprim-to-vector"
 
     def run(self, module: ir.Operation) -> None:
-        for op in [op for op in walk(module) if op.name == "hwprim.fma_microkernel"]:
-            lower_fma_microkernel(op)
-        for op in [op for op in walk(module) if op.name == "hwprim.dot_i8_microkernel"]:
-            lower_dot_i8_microkernel(op)
+        expand_microkernels(module)
+        for op in [op for op in walk(module) if op.name in REGISTER_OPS]:
+            lower_register_op(op)
         for op in [op for op in walk(module) if op.name == "hwprim.dot_i8"]:
             lower_dot_i8(op)

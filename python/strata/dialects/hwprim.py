@@ -60,3 +60,43 @@ class DotI8Op(StrataOp):
 
     def __init__(self, acc: ir.Value, lhs: ir.Value, rhs: ir.Value, *, loc=None, ip=None):
         self._build([acc, lhs, rhs], [acc.type], {}, loc=loc, ip=ip)
+
+
+@register_operation(HwprimDialect)
+class VLoadOp(StrataOp):
+    """A vector of `vector_type` loaded from `base` at `indices`."""
+
+    OPERATION_NAME = "hwprim.vload"
+
+    def __init__(self, vector_type: ir.Type, base: ir.Value, indices, *, loc=None, ip=None):
+        self._build([base, *indices], [vector_type], {}, loc=loc, ip=ip)
+
+
+@register_operation(HwprimDialect)
+class VStoreOp(StrataOp):
+    """`value` stored into `base` at `indices`."""
+
+    OPERATION_NAME = "hwprim.vstore"
+
+    def __init__(self, value: ir.Value, base: ir.Value, indices, *, loc=None, ip=None):
+        self._build([value, base, *indices], [], {}, loc=loc, ip=ip)
+
+
+@register_operation(HwprimDialect)
+class VBroadcastOp(StrataOp):
+    """`value` in every lane of a `vector_type`."""
+
+    OPERATION_NAME = "hwprim.vbroadcast"
+
+    def __init__(self, vector_type: ir.Type, value: ir.Value, *, loc=None, ip=None):
+        self._build([value], [vector_type], {}, loc=loc, ip=ip)
+
+
+@register_operation(HwprimDialect)
+class VFmaOp(StrataOp):
+    """lhs * rhs + acc per lane, rounded once."""
+
+    OPERATION_NAME = "hwprim.vfma"
+
+    def __init__(self, lhs: ir.Value, rhs: ir.Value, acc: ir.Value, *, loc=None, ip=None):
+        self._build([lhs, rhs, acc], [acc.type], {}, loc=loc, ip=ip)

@@ -212,6 +212,40 @@ def _verify_dot_i8(op: ir.Operation) -> None:
         )
 
 
+def _verify_vector_access(op: ir.Operation) -> None:
+    """hwprim.vload / vstore: a 1-D vector of the memref's element type, one index per dim."""
+    if op.name == "hwprim.vload":
+        vec, base, indices = op.results[0].type, op.operands[0], list(op.operands)[1:]
+    else:
+        vec, base, indices = op.operands[0].type, op.operands[1], list(op.operands)[2:]
+    if vec.rank != 1 or vec.element_type != base.type.element_type:
+        raise CompileError(
+            f"{op.name} moves a 1-D vector of the memref's elements, found {vec} and {base.type}",
+            op.location,
+        )
+    if len(indices) != base.type.rank:
+        raise CompileError(
+            f"{op.name} takes {base.type.rank} indices for {base.type}, found {len(indices)}",
+            op.location,
+        )
+
+
+def _verify_vbroadcast(op: ir.Operation) -> None:
+    vec = op.results[0].type
+    if vec.rank != 1 or vec.element_type != op.operands[0].type:
+        raise CompileError(
+            f"hwprim.vbroadcast fills a 1-D vector of its operand's type, found "
+            f"{op.operands[0].type} to {vec}",
+            op.location,
+        )
+
+
+def _verify_vfma(op: ir.Operation) -> None:
+    vec = op.results[0].type
+    if vec.rank != 1 or not isinstance(vec.element_type, ir.FloatType):
+        raise CompileError(f"hwprim.vfma takes 1-D float vectors, found {vec}", op.location)
+
+
 def _verify_libcall_matmul(op: ir.Operation) -> None:
     types = [v.type for v in op.operands]
     shapes = [list(t.shape) for t in types]
@@ -437,6 +471,10 @@ VERIFIERS: dict[str, Callable[[ir.Operation], None]] = {
     "hwprim.fma_microkernel": _verify_microkernel,
     "hwprim.dot_i8_microkernel": _verify_dot_i8_microkernel,
     "hwprim.dot_i8": _verify_dot_i8,
+    "hwprim.vload": _verify_vector_access,
+    "hwprim.vstore": _verify_vector_access,
+    "hwprim.vbroadcast": _verify_vbroadcast,
+    "hwprim.vfma": _verify_vfma,
 }
 
 

@@ -63,19 +63,19 @@ def _window(rank: int, vshape: tuple[int, ...]) -> Callable[..., tuple[Any, ...]
     return window
 
 
-@semantics("vector.load")
+@semantics("vector.load", "hwprim.vload")
 def _load(op: OpContext) -> Kernel:
     window = _window(len(op.operand_types) - 1, shape_of(op.result_types[0]))
     return lambda buf, *index: buf[window(buf, *index)].copy()
 
 
-@semantics("vector.store")
+@semantics("vector.store", "hwprim.vstore")
 def _store(op: OpContext) -> Kernel:
     window = _window(len(op.operand_types) - 2, shape_of(op.operand_types[0]))
     return lambda value, buf, *index: write_array(buf, window(buf, *index), value)
 
 
-@semantics("vector.broadcast", "vector.splat")
+@semantics("vector.broadcast", "vector.splat", "hwprim.vbroadcast")
 def _broadcast(op: OpContext) -> Kernel:
     t = op.result_types[0]
     shape, dtype = shape_of(t), storage_dtype(t)
@@ -84,7 +84,7 @@ def _broadcast(op: OpContext) -> Kernel:
     return lambda x: np.full(shape, x, dtype)
 
 
-@semantics("vector.fma")
+@semantics("vector.fma", "hwprim.vfma")
 def _fma(op: OpContext) -> Kernel:
     if element_kind(op.result_types[0]) == "bf16":
         return lambda a, b, c: f32_to_bf16(
