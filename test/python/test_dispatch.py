@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import strata
 from strata.diagnostics import Diagnostic, collect_remarks, remarks_requested
+from strata.irutil import walk
 from strata.libraries import autotune, registry
 from strata.libraries.openblas import SGEMM
 from strata.models.mlp import MLPWeights, build_mlp
@@ -111,7 +112,7 @@ def test_cnn_with_a_conv2d_library_matches_torch(conv_rule, mode: str) -> None:
     decisions = {d.function: d for d in autotune.last_decisions()}
     assert set(decisions) == {"onednn.conv2d", "openblas.sgemm"}
     conv = decisions["onednn.conv2d"]
-    assert conv.op.startswith("graph.conv2d(tensor<2x3x16x16xf32>, tensor<8x3x3x3xf32>)")
+    assert conv.op.startswith("graph.conv2d(tensor<2x3x16x16xf32>, const tensor<8x3x3x3xf32>)")
     assert conv.library == (mode == "always" or conv.library_us < conv.generated_us)
     assert (conv_rule.symbol in str(cm.llvm_module)) == conv.library
 
@@ -348,3 +349,17 @@ def test_remarks_collect_into_a_given_list() -> None:
         strata.compile(build_mlp(1, WEIGHTS), dispatch="auto")
     assert len(seen) == 2 and all(d.severity == "remark" for d in seen)
     assert not remarks_requested()
+
+
+def test_measurement_keeps_weights_constant() -> None:
+    """auto times an op with its weights as constants (a library that re-lays out constant
+    weights once, like oneDNN, is timed as in the model), its activations as arguments."""
+    b = strata.GraphBuilder("conv")
+    x = b.input((1, 8, 16, 16))
+    w = b.constant(np.ones((16, 8, 3, 3), np.float32), "w")
+    module = b.finish(b.conv2d(x, w, padding=(1, 1)))
+    conv = next(op for op in walk(module.operation) if op.name == "graph.conv2d")
+    text = autotune.measurement_module(conv)
+    assert "func.func @main(%a0: tensor<1x8x16x16xf32>)" in text
+    assert '"graph.constant"() {value = dense<0.0> : tensor<16x8x3x3xf32>}' in text
+    assert "const tensor<16x8x3x3xf32>" in autotune.op_signature(conv)
