@@ -41,4 +41,38 @@ irdl.dialect @hwprim {
     irdl.operands(acc: %acc, lhs: %bytes, rhs: %bytes)
     irdl.results(result: %acc)
   }
+
+  // The register-level instructions the micro-kernels expand into (`hwprim-expand-microkernels`),
+  // each one x86 instruction on a vector register of the target's width.
+  // A vector load of `result`'s lanes from `base` at `indices` (innermost dimension contiguous).
+  irdl.operation @vload {
+    %base = irdl.base "!builtin.memref"
+    %index = irdl.is index
+    %vec = irdl.base "!builtin.vector"
+    irdl.operands(base: %base, indices: variadic %index)
+    irdl.results(result: %vec)
+  }
+
+  // A vector store of `value` into `base` at `indices`.
+  irdl.operation @vstore {
+    %vec = irdl.base "!builtin.vector"
+    %base = irdl.base "!builtin.memref"
+    %index = irdl.is index
+    irdl.operands(value: %vec, base: %base, indices: variadic %index)
+  }
+
+  // A scalar broadcast to every lane (vbroadcastss / vpbroadcastd).
+  irdl.operation @vbroadcast {
+    %scalar = irdl.any
+    %vec = irdl.base "!builtin.vector"
+    irdl.operands(value: %scalar)
+    irdl.results(result: %vec)
+  }
+
+  // result = lhs * rhs + acc per lane, rounded once (vfmadd231ps).
+  irdl.operation @vfma {
+    %vec = irdl.base "!builtin.vector"
+    irdl.operands(lhs: %vec, rhs: %vec, acc: %vec)
+    irdl.results(result: %vec)
+  }
 }
