@@ -8,6 +8,7 @@ from the graph-level function before lowering, so arguments are checked against 
 from __future__ import annotations
 
 import ctypes
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -56,7 +57,10 @@ class Signature:
         )
 
 
+@functools.cache
 def _descriptor_type(rank: int) -> type[ctypes.Structure]:
+    """The memref descriptor struct of `rank`, one class per rank: ctypes caches the pointer type
+    of every Structure class forever, so a class per compiled function would leak."""
     fields = [
         ("allocated", ctypes.c_void_p),
         ("aligned", ctypes.c_void_p),
