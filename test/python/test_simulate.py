@@ -430,9 +430,6 @@ def test_wrong_arguments(rng):
         strata.simulate(module, f32(rng, 8, 47))
     with pytest.raises(SimulationError, match="no function '@nope' in the module; have: mlp"):
         strata.simulate(module, f32(rng, 8, 48), function="nope")
-    with pytest.raises(UnsupportedOp, match="the graph level is not simulated") as info:
-        strata.simulate(module, f32(rng, 8, 48))
-    assert len(str(info.value).splitlines()) == 4  # constant, matmul, add, relu: once each
     Pipeline.parse("graph-fuse-ops,convert-graph-to-tprog").run(module)
     out = np.zeros((8, 24), np.float64)
     with pytest.raises(TypeError, match="pass a writable numpy array of dtype float32"):
@@ -448,3 +445,42 @@ def test_module_with_two_public_functions():
         strata.simulate(text, np.ones(2))
     (result,) = strata.simulate(text, np.ones(2), function="b")
     np.testing.assert_array_equal(result, np.ones(2, np.float32))
+
+
+# --- the graph level: each op's numpy reference -----------------------------------------------
+
+
+@pytest.mark.parametrize("example", ["mlp", "gpt2_block"])
+def test_graph_level_models_match_pytorch(example):
+    """A model imported from PyTorch runs at the graph level (each op through the numpy
+    reference next to its lowering), before and after fusion, and after library dispatch (a mix
+    of graph ops and libcall tensor programs)."""
+    import runpy
+    from pathlib import Path
+
+    torch = pytest.importorskip("torch")
+    from strata.compiler import import_model
+
+    path = Path(__file__).resolve().parents[2] / "examples" / f"{example}.py"
+    namespace = runpy.run_path(str(path))
+    model, inputs = namespace["model"], namespace["example_inputs"]
+    with torch.no_grad():
+        expected = model(*inputs).numpy()
+    arrays = [x.numpy() for x in inputs]
+    module = import_model(model, inputs)
+    for passes in (None, "graph-fuse-ops", "graph-dispatch-libcall,graph-fuse-ops"):
+        if passes:
+            module = import_model(model, inputs)
+            Pipeline.parse(passes).run(module)
+        (got,) = strata.simulate(module, *arrays)
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5, err_msg=str(passes))
+
+
+def test_graph_op_without_reference_is_a_located_error(monkeypatch):
+    from strata.conversions import graph_ops
+
+    b = strata.GraphBuilder("f")
+    module = b.finish(b.relu(b.input((2, 2))))
+    monkeypatch.setattr(graph_ops, "reference_for", lambda name: None)
+    with pytest.raises(CompileError, match="no numpy reference for 'graph.relu'"):
+        strata.simulate(module, np.ones((2, 2), np.float32))

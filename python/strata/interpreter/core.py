@@ -57,6 +57,7 @@ _BUILTIN_MODULES = (
     "strata.interpreter.vector",
     "strata.interpreter.tprog",
     "strata.interpreter.primitives",
+    "strata.interpreter.graph",
 )
 _loaded = False
 
@@ -302,8 +303,6 @@ class OpContext:
         """The error for an op without semantics (collected with the others)."""
         message = f"no simulator semantics for '{self.name}'"
         hint = "register one with @strata.interpreter.semantics"
-        if self.name.startswith("graph."):
-            hint = "the graph level is not simulated: lower the module to tensor programs first"
         return UnsupportedOp(f"{message}{': ' + why if why else ''} ({hint})", self.location)
 
 

@@ -283,6 +283,15 @@ def _expand(op: OpContext) -> Kernel:
     return expand
 
 
+@semantics("memref.transpose")
+def _transpose(op: OpContext) -> Kernel:
+    """A permuted view of the same buffer (the permutation map's results, in order)."""
+    permutation = [
+        r.position for r in ir.AffineMapAttr(op.op.attributes["permutation"]).value.results
+    ]
+    return lambda source: np.transpose(source, permutation)
+
+
 @semantics("memref.cast", "tensor.cast")
 def _cast(op: OpContext) -> Kernel:
     target = shape_of(op.result_types[0])
