@@ -13,7 +13,7 @@ from strata.interpreter.values import shape_of, storage_dtype
 
 
 @semantics("graph.constant")
-def _graph_constant(op: OpContext) -> Constant:
+def _graph_constant(op: OpContext) -> Kernel | Constant:
     return _constant(op)
 
 
