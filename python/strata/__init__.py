@@ -20,6 +20,8 @@ __all__ = [
     "set_num_threads",
     "tune",
     "Schedule",
+    "simulate",
+    "bisect",
 ]
 
 _LAZY = {
@@ -34,6 +36,7 @@ _LAZY = {
     "tune": "strata.tuning.tuner",
     "Schedule": "strata.transforms.tprog.schedule",
     "simulate": "strata.interpreter",
+    "bisect": "strata.bisection",
 }
 
 

@@ -192,6 +192,8 @@ PASSES: dict[str, str] = {
     "hwprim-expand-microkernels": (
         "strata.conversions.hwprim_to_vector:HwprimExpandMicrokernelsPass"
     ),
+    # testing Strata's tools (a deliberately wrong rewrite for strata bisect)
+    "test-strata-miscompile": "strata.transforms.testing.miscompile:TestStrataMiscompilePass",
 }
 
 # argument -> "module:Class" of a named pipeline (a `PipelineDef`).

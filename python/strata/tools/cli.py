@@ -7,6 +7,8 @@ import os
 import sys
 import traceback
 
+import numpy as np
+
 from strata.tools.common import ArgumentParser, fail
 
 
@@ -56,6 +58,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--repeat", type=int, default=10, help="timed calls (default 10)")
     run.add_argument("--seed", type=int, default=0, help="seed of random inputs")
     run.add_argument("--no-compare", action="store_true", help="skip the framework comparison")
+    bis = sub.add_parser(
+        "bisect",
+        help="run the pipeline pass by pass, execute the IR after each, report the first pass "
+        "whose results diverge from the graph-level reference",
+    )
+    bis.add_argument("input", help="a .py model file, an .onnx file or a graph-level .mlir file")
+    bis.add_argument(
+        "--pipeline", default="strata-lower-to-llvm", help="the pipeline (default: %(default)s)"
+    )
+    bis.add_argument("--seed", type=int, default=0, help="seed of random inputs")
+    bis.add_argument("--rtol", type=float, default=1e-4)
+    bis.add_argument("--atol", type=float, default=1e-5)
+    bis.add_argument("--out", default="bisect-repro", help="reproducer directory (%(default)s)")
+    bis.add_argument(
+        "--keep-going", action="store_true", help="execute every pass, past the first divergence"
+    )
     return p
 
 
@@ -75,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
             return tune_file(args)
         if args.command == "run":
             return run_file(args)
+        if args.command == "bisect":
+            return bisect_file(args)
         return compile_file(args)
     except Exception as e:  # noqa: BLE001 - the one place that turns crashes into messages
         from strata.diagnostics import CompileError
@@ -85,6 +105,24 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug or os.environ.get("STRATA_DEBUG") == "1":
             traceback.print_exc()
         return fail("strata", f"internal error: {type(e).__name__}: {e} (rerun with --debug)")
+
+
+def bisect_file(args: argparse.Namespace) -> int:
+    from strata.bisection import bisect
+    from strata.run import load_model_file
+
+    loaded = load_model_file(args.input, seed=args.seed)
+    report = bisect(
+        loaded.module,
+        inputs=[np.asarray(x) for x in loaded.inputs],
+        pipeline=args.pipeline,
+        rtol=args.rtol,
+        atol=args.atol,
+        out_dir=args.out,
+        keep_going=args.keep_going,
+    )
+    print(report.table())
+    return 0 if report.first_divergence is None and report.failure is None else 1
 
 
 def tune_file(args: argparse.Namespace) -> int:
