@@ -55,9 +55,11 @@ _BUILTIN_MODULES = (
     "strata.interpreter.control",
     "strata.interpreter.memory",
     "strata.interpreter.vector",
-    "strata.interpreter.tprog",
-    "strata.interpreter.primitives",
     "strata.interpreter.graph",
+    # semantics that live next to their lowering
+    "strata.conversions.tprog_to_scf",
+    "strata.conversions.hwprim_to_vector",
+    "strata.conversions.libcall_to_func",
 )
 _loaded = False
 
