@@ -82,3 +82,9 @@ def test_mismatch_is_reported(monkeypatch):
     buffer = io.StringIO()
     assert not run_model(EXAMPLES / "mlp.py", repeat=1, out=lambda s: buffer.write(s + "\n"))
     assert "MISMATCH" in buffer.getvalue()
+
+
+def test_compile_to_an_unwritable_output_is_a_clear_error(tmp_path, capsys):
+    """Found by the driver fuzzer (there in strata-opt): -o naming a directory."""
+    assert main(["compile", str(EXAMPLES / "mlp.py"), "-o", str(tmp_path)]) == 1
+    assert f"cannot write output file '{tmp_path}': Is a directory" in capsys.readouterr().err

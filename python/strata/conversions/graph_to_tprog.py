@@ -20,6 +20,7 @@ from strata.conversions.tprog_builder import uniquify_loop_names
 from strata.diagnostics import CompileError
 from strata.dialects.graph import FUSED
 from strata.dialects.tprog import PRIM_FUNC, IterType
+from strata.dialects.verifiers import verify_module
 from strata.irutil import (
     callee_of,
     functions,
@@ -121,6 +122,9 @@ class ConvertGraphToTprogPass(Pass):
     argument = "convert-graph-to-tprog"
 
     def run(self, module: ir.Operation) -> None:
+        # The lowerings trust the verifiers (element types, attribute kinds): check again here,
+        # since strata-opt --no-verify skips them and a bad op would fail deep in a lowering.
+        verify_module(module, prefix="graph.")
         taken = symbol_names(module)
         fused = [fn for fn in functions(module) if FUSED in fn.attributes]
         for fn in functions(module):

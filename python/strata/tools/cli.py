@@ -1,4 +1,4 @@
-"""strata: the user-facing command (`strata demo`, `run`, `compile`, `tune`)."""
+"""strata: the user-facing command (`strata demo`, `run`, `compile`, `tune`, `bisect`, `fuzz`)."""
 
 from __future__ import annotations
 
@@ -58,6 +58,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--repeat", type=int, default=10, help="timed calls (default 10)")
     run.add_argument("--seed", type=int, default=0, help="seed of random inputs")
     run.add_argument("--no-compare", action="store_true", help="skip the framework comparison")
+    fuzz = sub.add_parser(
+        "fuzz",
+        help="the robustness targets: fuzzed driver inputs (0 signals, tracebacks, hangs), "
+        "random graphs (0 mismatches), RSS growth over calls (< 1 MB)",
+    )
+    fuzz.add_argument("--driver", type=int, default=10_000, help="fuzzed strata-opt inputs")
+    fuzz.add_argument("--graphs", type=int, default=1000, help="random graph programs")
+    fuzz.add_argument("--calls", type=int, default=10_000, help="calls of the compiled MLP")
+    fuzz.add_argument("--seed", type=int, default=0)
+    fuzz.add_argument("--jobs", type=int, default=2, help="parallel strata-opt processes")
+    fuzz.add_argument("--out", default="fuzz-out", help="directory for failing inputs")
     bis = sub.add_parser(
         "bisect",
         help="run the pipeline pass by pass, execute the IR after each, report the first pass "
@@ -95,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_file(args)
         if args.command == "bisect":
             return bisect_file(args)
+        if args.command == "fuzz":
+            return fuzz_targets(args)
         return compile_file(args)
     except Exception as e:  # noqa: BLE001 - the one place that turns crashes into messages
         from strata.diagnostics import CompileError
@@ -105,6 +118,38 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug or os.environ.get("STRATA_DEBUG") == "1":
             traceback.print_exc()
         return fail("strata", f"internal error: {type(e).__name__}: {e} (rerun with --debug)")
+
+
+def fuzz_targets(args: argparse.Namespace) -> int:
+    """Run each part (0 skips it), then print the targets and whether each is met."""
+    from pathlib import Path
+
+    from strata.fuzz import driver, graphs
+    from strata.fuzz.resources import measure_resources
+
+    out = Path(args.out)
+    targets = []
+    if args.driver:
+        code = driver.main(
+            [f"--inputs={args.driver}", f"--seed={args.seed}", f"--jobs={args.jobs}"]
+            + [f"--out={out / 'driver'}"]
+        )
+        targets.append(
+            (f"{args.driver} fuzzed driver inputs: 0 signals, 0 tracebacks, 0 hangs", code)
+        )
+    if args.graphs:
+        code = graphs.main(
+            [f"--graphs={args.graphs}", f"--seed={args.seed}", f"--out={out / 'graphs'}"]
+        )
+        targets.append((f"{args.graphs} random graphs: 0 mismatches", code))
+    if args.calls:
+        report = measure_resources(calls=args.calls)
+        print(report.summary())
+        targets.append((f"RSS growth over {args.calls} calls < 1 MB", 0 if report.ok else 1))
+    print("targets:")
+    for text, code in targets:
+        print(f"  {'met   ' if code == 0 else 'MISSED'}  {text}")
+    return 0 if all(code == 0 for _, code in targets) else 1
 
 
 def bisect_file(args: argparse.Namespace) -> int:
@@ -182,7 +227,10 @@ def compile_file(args: argparse.Namespace) -> int:
         )
     except Reached:
         pass
-    write_output(args.output, module.get_asm(large_elements_limit=16))
+    try:
+        write_output(args.output, module.get_asm(large_elements_limit=16))
+    except OSError as e:
+        return fail("strata", f"cannot write output file '{args.output}': {e.strerror}")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import tempfile
@@ -23,10 +24,15 @@ def fail(tool: str, message: str) -> int:
 
 
 def read_input(path: str) -> tuple[str, str]:
-    """The text and the name diagnostics use for it."""
-    if path == "-":
-        return sys.stdin.read(), "<stdin>"
-    return Path(path).read_text(), path
+    """The text and the name diagnostics use for it; text that is not UTF-8 is an OSError."""
+    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    try:
+        return data.decode("utf-8"), "<stdin>" if path == "-" else path
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        message = f"not UTF-8 text (byte 0x{data[e.start]:02x} at line {line}, column {column})"
+        raise OSError(errno.EILSEQ, message) from None
 
 
 def split_chunks(text: str, split: bool) -> list[tuple[str, int]]:

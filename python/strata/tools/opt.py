@@ -169,7 +169,10 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
             failed |= any(d.severity == "error" for d in diagnostics)
     if failed:
         return 1
-    write_output(args.output, "// -----\n".join(outputs))
+    try:
+        write_output(args.output, "// -----\n".join(outputs))
+    except OSError as e:
+        return fail("strata-opt", f"cannot write output file '{args.output}': {e.strerror}")
     return 0
 
 

@@ -69,7 +69,10 @@ def run(args: argparse.Namespace) -> int:
         for diag in diagnostics:
             print(diag.format(), file=sys.stderr)
         return 1
-    write_output(args.output, llvm_ir)
+    try:
+        write_output(args.output, llvm_ir)
+    except OSError as e:
+        return fail("strata-translate", f"cannot write output file '{args.output}': {e.strerror}")
     return 0
 
 

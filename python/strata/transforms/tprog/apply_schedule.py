@@ -38,6 +38,12 @@ class TprogApplySchedulePass(Pass):
             raise CompileError(
                 f"cannot read schedule file '{path}': {e.strerror}", module.location
             ) from None
+        except UnicodeDecodeError as e:
+            raise CompileError(
+                f"cannot read schedule file '{path}': not UTF-8 text "
+                f"(byte 0x{e.object[e.start]:02x} at offset {e.start})",
+                module.location,
+            ) from None
         try:
             for trace in Trace.parse_all(text, str(path)):
                 try:
