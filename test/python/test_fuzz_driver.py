@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from strata.fuzz import driver
 
 
@@ -39,3 +40,15 @@ def test_mutations_change_types_consistently():
     for seed in range(10):
         out = driver.change_shape_everywhere(random.Random(seed), text)
         assert len({m.group(0) for m in driver._SHAPED.finditer(out)}) == 1
+
+
+def test_mutated_onnx_files_fail_cleanly(tmp_path) -> None:
+    """The frontends' file inputs: broken ONNX files through `strata compile` give clean errors."""
+    pytest.importorskip("onnx")
+    from strata.fuzz import frontends
+
+    outcomes = frontends.fuzz(16, seed=3, out=tmp_path, jobs=2, timeout=120)
+    assert len(outcomes) == 16
+    bugs = [o for o in outcomes if o.kind in frontends.BUG_KINDS]
+    assert not bugs, bugs[0].output
+    assert {o.kind for o in outcomes} <= {"ok", "error"}

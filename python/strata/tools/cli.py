@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         "random graphs (0 mismatches), RSS growth over calls (< 1 MB)",
     )
     fuzz.add_argument("--driver", type=int, default=10_000, help="fuzzed strata-opt inputs")
+    fuzz.add_argument("--frontends", type=int, default=500, help="mutated ONNX files")
     fuzz.add_argument("--graphs", type=int, default=1000, help="random graph programs")
     fuzz.add_argument("--calls", type=int, default=10_000, help="calls of the compiled MLP")
     fuzz.add_argument("--seed", type=int, default=0)
@@ -124,7 +125,7 @@ def fuzz_targets(args: argparse.Namespace) -> int:
     """Run each part (0 skips it), then print the targets and whether each is met."""
     from pathlib import Path
 
-    from strata.fuzz import driver, graphs
+    from strata.fuzz import driver, frontends, graphs
     from strata.fuzz.resources import measure_resources
 
     out = Path(args.out)
@@ -137,6 +138,12 @@ def fuzz_targets(args: argparse.Namespace) -> int:
         targets.append(
             (f"{args.driver} fuzzed driver inputs: 0 signals, 0 tracebacks, 0 hangs", code)
         )
+    if args.frontends:
+        code = frontends.main(
+            [f"--inputs={args.frontends}", f"--seed={args.seed}", f"--jobs={args.jobs}"]
+            + [f"--out={out / 'frontends'}"]
+        )
+        targets.append((f"{args.frontends} mutated ONNX files: 0 signals, tracebacks, hangs", code))
     if args.graphs:
         code = graphs.main(
             [f"--graphs={args.graphs}", f"--seed={args.seed}", f"--out={out / 'graphs'}"]
