@@ -129,7 +129,7 @@ def _verify_block(op: ir.Operation) -> None:
     n = len(block.iter_values)
     try:
         dom = block.dom
-    except ValueError:
+    except (ValueError, TypeError):  # TypeError: an array of another element width
         raise CompileError("'dom' must be an array<i64: ...> of extents", op.location) from None
     if any(d < 1 for d in dom):
         raise CompileError(f"'dom' extents must be positive, found {list(dom)}", op.location)
@@ -137,7 +137,7 @@ def _verify_block(op: ir.Operation) -> None:
         raise CompileError(f"'dom' has {len(dom)} extents for {n} iteration variables", op.location)
     try:
         types = block.iter_types
-    except ValueError:
+    except (ValueError, TypeError):  # TypeError: an array of another element width
         raise CompileError(
             '\'iter_types\' entries must be "spatial" or "reduction"', op.location
         ) from None
@@ -282,7 +282,7 @@ def _verify_conv2d(op: ir.Operation) -> None:
     view = op.opview
     try:
         arrays = [view.strides, view.padding, view.dilation]
-    except ValueError:
+    except (ValueError, TypeError):  # TypeError: an array of another element width
         raise CompileError(
             "strides, padding and dilation must be array<i64: ...>", op.location
         ) from None
@@ -328,7 +328,7 @@ def _verify_transpose(op: ir.Operation) -> None:
     x = _tensor(op, op.operands[0], "input")
     try:
         permutation = op.opview.permutation
-    except ValueError:
+    except (ValueError, TypeError):  # TypeError: an array of another element width
         raise CompileError("'permutation' must be an array<i64: ...>", op.location) from None
     shape: list[int] = []
     _located(op, lambda: shape.extend(transpose_shape(list(x.shape), permutation)))
@@ -480,8 +480,13 @@ VERIFIERS: dict[str, Callable[[ir.Operation], None]] = {
 
 def verify_op(op: ir.Operation) -> None:
     check = VERIFIERS.get(op.name)
-    if check is not None:
+    if check is None:
+        return
+    try:
         check(op)
+    except (ValueError, TypeError) as e:  # an attribute of the right base kind but wrong form
+        # (IRDL checks only base kinds: `array<i664: 4>` passes as a dense array)
+        raise CompileError(f"malformed attribute of '{op.name}': {e}", op.location) from None
 
 
 def verify_module(module: ir.Operation, prefix: str = "") -> None:
