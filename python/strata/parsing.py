@@ -33,9 +33,35 @@ def _wrap_in_module(text: str) -> str:
     return "module {" + "\n".join(body + closing)
 
 
+def _check_metadata_strings(text: str, source_name: str) -> None:
+    """Refuse an unterminated string in the file metadata section (`{-# dialect_resources ...`):
+    upstream's parser asserts on it and aborts the process (found by the driver fuzzer)."""
+    lines = text.split("\n")
+    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("{-#")), None)
+    if start is None:
+        return
+    for number, line in enumerate(lines[start:], start=start + 1):
+        quote, i = None, 0
+        while i < len(line):
+            if quote is None and line[i] == '"':
+                quote = i
+            elif quote is not None and line[i] == "\\":
+                i += 1
+            elif quote is not None and line[i] == '"':
+                quote = None
+            i += 1
+        if quote is not None:
+            raise CompileError(
+                "unterminated string in the file metadata section ('{-# ... #-}')",
+                ir.Location.file(source_name, number, quote + 1),
+            )
+
+
 def parse_source(text: str, source_name: str, context: ir.Context) -> ir.Operation:
     """Parse `text` (a `builtin.module` or a list of top-level ops) named `source_name` into a
     `builtin.module` operation whose locations point into `source_name`."""
+    with context:
+        _check_metadata_strings(text, source_name)
     try:
         op = ir.Operation.parse(text, source_name=source_name, context=context)
         if op.name != "builtin.module":

@@ -101,14 +101,8 @@ def _load_python(path: Path) -> LoadedModel:
     )
 
 
-def _load_onnx(path: Path, seed: int, threads: int | None) -> LoadedModel:
-    from strata.frontends.onnx import from_onnx
-
-    start = time.perf_counter()
-    module = from_onnx(path).operation
-    seconds = time.perf_counter() - start
-    inputs = _random_inputs(module, seed)
-    loaded = LoadedModel(str(path), "ONNX", module, inputs, import_seconds=seconds)
+def _onnx_reference(path: Path, inputs: Arrays, threads: int | None):
+    """ONNX Runtime (or onnx.reference) on the file: the reference `strata run` compares with."""
     if importlib.util.find_spec("onnxruntime") is not None:
         import onnxruntime as ort
 
@@ -117,15 +111,30 @@ def _load_onnx(path: Path, seed: int, threads: int | None) -> LoadedModel:
             options.intra_op_num_threads = threads
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         names = [i.name for i in session.get_inputs()]
-        loaded.reference = lambda: list(session.run(None, dict(zip(names, inputs))))
-        loaded.reference_name = f"ONNX Runtime {ort.__version__}"
-    else:
-        from onnx.reference import ReferenceEvaluator
+        return (
+            lambda: list(session.run(None, dict(zip(names, inputs)))),
+            f"ONNX Runtime {ort.__version__}",
+        )
+    from onnx.reference import ReferenceEvaluator
 
-        evaluator = ReferenceEvaluator(str(path))
-        names = list(evaluator.input_names)
-        loaded.reference = lambda: list(evaluator.run(None, dict(zip(names, inputs))))
-        loaded.reference_name = "onnx.reference"
+    evaluator = ReferenceEvaluator(str(path))
+    names = list(evaluator.input_names)
+    return lambda: list(evaluator.run(None, dict(zip(names, inputs)))), "onnx.reference"
+
+
+def _load_onnx(path: Path, seed: int, threads: int | None) -> LoadedModel:
+    from strata.frontends.onnx import from_onnx
+
+    start = time.perf_counter()
+    module = from_onnx(path).operation
+    seconds = time.perf_counter() - start
+    inputs = _random_inputs(module, seed)
+    loaded = LoadedModel(str(path), "ONNX", module, inputs, import_seconds=seconds)
+    try:
+        loaded.reference, loaded.reference_name = _onnx_reference(path, inputs, threads)
+    except Exception as e:  # noqa: BLE001 - a runtime that refuses the file: nothing to compare
+        # (Strata imported it; ONNX Runtime may still refuse, e.g. a graph without a name.)
+        loaded.reference, loaded.reference_name = None, f"none (ONNX Runtime: {e})"
     return loaded
 
 

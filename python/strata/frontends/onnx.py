@@ -90,7 +90,29 @@ def from_onnx(
         path = f"<onnx:{model.graph.name or 'model'}>"
     else:
         raise TypeError(f"from_onnx takes a path or an onnx.ModelProto, not {type(model).__name__}")
-    return _Importer(proto, path, name, dict(input_shapes or {})).run()
+    try:
+        return _Importer(proto, path, name, dict(input_shapes or {})).run()
+    except CompileError:
+        raise
+    except Exception:
+        # A broken file (a name that is not UTF-8, an initializer shorter than its shape, nodes
+        # out of order: the frontend fuzzer found each) fails somewhere in translation; onnx's
+        # checker then says what is wrong. Models the checker accepts re-raise: a real bug.
+        problem = _checker_problem(proto)
+        if problem is None:
+            raise
+        raise CompileError(f"'{path}' is not a valid ONNX model: {problem}") from None
+
+
+def _checker_problem(proto: onnx.ModelProto) -> str | None:
+    """What onnx's checker finds wrong with `proto` (its first line), or None."""
+    import onnx
+
+    try:
+        onnx.checker.check_model(proto)
+    except (onnx.checker.ValidationError, UnicodeDecodeError, ValueError) as e:
+        return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return None
 
 
 class _OnnxBuilder(GraphBuilder):
