@@ -33,6 +33,27 @@ def _wrap_in_module(text: str) -> str:
     return "module {" + "\n".join(body + closing)
 
 
+_SHAPED_TYPE = re.compile(r"\b(?:tensor|memref|vector)<((?:\d+x)+)")
+_MAX_ELEMENTS = (1 << 63) - 1
+
+
+def _check_type_sizes(text: str, source_name: str) -> None:
+    """Refuse a shaped type whose element count overflows int64: upstream's parser asserts (and
+    aborts the process) on a dense attribute of such a type (found by the driver fuzzer)."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        if "<" not in line:
+            continue
+        for m in _SHAPED_TYPE.finditer(line):
+            count = 1
+            for d in m.group(1).split("x")[:-1]:
+                count *= int(d)
+            if count > _MAX_ELEMENTS:
+                raise CompileError(
+                    f"the shape {m.group(1).rstrip('x')} has more elements than fit in 64 bits",
+                    ir.Location.file(source_name, number, m.start() + 1),
+                )
+
+
 def _check_metadata_strings(text: str, source_name: str) -> None:
     """Refuse an unterminated string in the file metadata section (`{-# dialect_resources ...`):
     upstream's parser asserts on it and aborts the process (found by the driver fuzzer)."""
@@ -62,6 +83,7 @@ def parse_source(text: str, source_name: str, context: ir.Context) -> ir.Operati
     `builtin.module` operation whose locations point into `source_name`."""
     with context:
         _check_metadata_strings(text, source_name)
+        _check_type_sizes(text, source_name)
     try:
         op = ir.Operation.parse(text, source_name=source_name, context=context)
         if op.name != "builtin.module":

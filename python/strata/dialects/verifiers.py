@@ -45,6 +45,8 @@ def _tensor(
     t = value.type
     if not t.has_static_shape:
         raise CompileError(f"{what} must have a static shape, found {t}", op.location)
+    if 0 in t.shape:  # (the lowerings divide by extents: layer_norm's mean, softmax, pooling)
+        raise CompileError(f"{what} has a zero-sized dimension: {t}", op.location)
     if str(t.element_type) not in elements:
         raise CompileError(
             f"{what} must have element type {', '.join(elements[:-1])} or {elements[-1]}, "
