@@ -423,26 +423,32 @@ def classify(returncode: int | None, output: str) -> str:
     return "unclear"
 
 
-def run_case(case: Case, workdir: Path, timeout: float) -> Outcome:
-    path = workdir / f"case{case.index}.mlir"
-    path.write_text(case.text, errors="surrogateescape")
-    env = dict(os.environ, STRATA_CACHE_DIR=str(workdir / "cache"))
+def run_command(command: list[str], timeout: float, cwd: Path) -> tuple[int | None, str]:
+    """Run a tool in a subprocess: (return code or None on a hang, stderr + stdout's tail)."""
+    env = dict(os.environ, STRATA_CACHE_DIR=str(cwd / "cache"))
     env.pop("STRATA_DEBUG", None)
     try:
         proc = subprocess.run(
-            [*tool_command(), str(path), *(f.replace("{dir}", str(workdir)) for f in case.flags)],
+            command,
             capture_output=True,
             text=True,
             errors="replace",
             timeout=timeout,
             env=env,
-            cwd=workdir,
+            cwd=cwd,
             stdin=subprocess.DEVNULL,
         )
-        returncode: int | None = proc.returncode
-        output = proc.stderr + proc.stdout[-2000:]
     except subprocess.TimeoutExpired as e:
-        returncode, output = None, str(e.stderr or "")
+        return None, str(e.stderr or "")
+    return proc.returncode, proc.stderr + proc.stdout[-2000:]
+
+
+def run_case(case: Case, workdir: Path, timeout: float) -> Outcome:
+    path = workdir / f"case{case.index}.mlir"
+    path.write_text(case.text, errors="surrogateescape")
+    flags = (f.replace("{dir}", str(workdir)) for f in case.flags)
+    try:
+        returncode, output = run_command([*tool_command(), str(path), *flags], timeout, workdir)
     finally:
         path.unlink(missing_ok=True)
     return Outcome(case, classify(returncode, output), returncode, output)

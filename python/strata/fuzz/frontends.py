@@ -13,16 +13,14 @@ answer to a broken file.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import subprocess
 import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from strata.fuzz.driver import BUG_KINDS, classify
+from strata.fuzz.driver import BUG_KINDS, classify, run_command
 
 
 @dataclass(frozen=True)
@@ -31,25 +29,6 @@ class Outcome:
     kind: str  # ok, error, or one of BUG_KINDS
     returncode: int | None
     output: str
-
-
-def _run(command: list[str], timeout: float, cwd: Path) -> tuple[int | None, str]:
-    env = dict(os.environ)
-    env.pop("STRATA_DEBUG", None)
-    try:
-        proc = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=timeout,
-            env=env,
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired:
-        return None, "timeout"
-    return proc.returncode, proc.stderr + proc.stdout[-2000:]
 
 
 def _models() -> list[bytes]:
@@ -140,7 +119,7 @@ def fuzz(count: int, seed: int, out: Path | None, jobs: int, timeout: float) -> 
 
     def run(path: Path) -> Outcome:
         command = [strata, "compile", str(path), "--compile-to", "tprog", "-o", "/dev/null"]
-        returncode, output = _run(command, timeout, work)
+        returncode, output = run_command(command, timeout, work)
         return Outcome(path, classify(returncode, output), returncode, output)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
