@@ -37,3 +37,14 @@ if not os.path.exists(mlir_opt):
     mlir_opt = shutil.which("mlir-opt") or "mlir-opt"
 config.substitutions.append(("%strata_dialects", os.path.join(os.path.dirname(config.test_source_root), "dialects")))
 config.substitutions.append((r"(?<![\w-])mlir-opt\b", mlir_opt))
+
+# ptxas (CUDA toolkit) assembles the CUDA target's PTX; tests that need it say REQUIRES: ptxas.
+ptxas = shutil.which("ptxas") or ("/usr/local/cuda/bin/ptxas" if os.path.exists("/usr/local/cuda/bin/ptxas") else None)
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append((r"\bptxas\b", ptxas))
+
+# The Python interpreter of the venv running lit (runs an artifact's runtime.py).
+import sys  # noqa: E402
+
+config.substitutions.append(("%python", sys.executable))

@@ -30,7 +30,16 @@ def parse_module(
 # The level a module is at once the pipeline reaches each of these passes (the first one found).
 LEVEL_STARTS = (
     ("tprog", ("convert-graph-to-tprog",)),
-    ("libcall/hwprim", ("tprog-apply-tuning-db", "convert-tprog-to-hwprim", "tprog-parallelize")),
+    (
+        "libcall/hwprim",
+        (
+            "tprog-apply-tuning-db",
+            "convert-tprog-to-hwprim",
+            "tprog-parallelize",
+            "tprog-gpu-tensorize",
+            "tprog-gpu-schedule",
+        ),
+    ),
     ("llvm", ("convert-tprog-to-scf",)),
 )
 
@@ -137,12 +146,23 @@ def compile(
     >>> y = cm(x)                            # one public function; else cm["mlp"](x)
     >>> cm = strata.compile(module, tuning_db="tuning.jsonl")   # replay `strata tune` results
     >>> cm = strata.compile(module, dispatch="auto")   # BLAS where measured faster (cached)
+    >>> art = strata.compile(module, target="cuda", chip="sm_90a")  # a CudaArtifact:
+    >>> art.save("model.strata")             # PTX, cubin, launch manifest, weights, runtime.py
 
     `dispatch`: "never" (generated code only), "always" (library calls for the ops the dispatch
     rules name; `use_libcall=True` is the same) or "auto" (those where the library is faster).
     """
     if options.get("tuning_db"):
         options["tuning_db"] = str(options["tuning_db"])
+    if target == "cuda":  # an artifact for the GPU machine, not a JIT-compiled function
+        from strata.targets.cuda_artifact import compile_cuda
+
+        return compile_cuda(  # type: ignore[return-value]
+            import_model(model, example_inputs),
+            dispatch=dispatch_mode(dispatch, use_libcall=use_libcall).value,
+            on_level=on_level,
+            **options,
+        )
     from mlir.execution_engine import ExecutionEngine
 
     from strata.libraries.registry import shared_libraries

@@ -183,12 +183,17 @@ PASSES: dict[str, str] = {
     "tprog-apply-schedule": "strata.transforms.tprog.apply_schedule:TprogApplySchedulePass",
     "tprog-apply-tuning-db": "strata.transforms.tprog.apply_tuning_db:TprogApplyTuningDbPass",
     "tprog-parallelize": "strata.transforms.tprog.parallelize:TprogParallelizePass",
+    "tprog-gpu-schedule": "strata.transforms.tprog.gpu_schedule:TprogGpuSchedulePass",
+    "tprog-gpu-tensorize": "strata.transforms.tprog.gpu_tensorize:TprogGpuTensorizePass",
     # func -> func
     "func-emit-c-interface": "strata.transforms.func.emit_c_interface:FuncEmitCInterfacePass",
     # custom dialects -> upstream dialects
     "convert-tprog-to-scf": "strata.conversions.tprog_to_scf:ConvertTprogToScfPass",
+    "convert-tprog-to-gpu": "strata.conversions.tprog_to_gpu:ConvertTprogToGpuPass",
+    "gpu-merge-kernel-modules": "strata.transforms.gpu.merge_modules:GpuMergeKernelModulesPass",
     "convert-libcall-to-func": "strata.conversions.libcall_to_func:ConvertLibcallToFuncPass",
     "convert-hwprim-to-vector": "strata.conversions.hwprim_to_vector:ConvertHwprimToVectorPass",
+    "convert-hwprim-to-nvvm": "strata.conversions.hwprim_to_nvvm:ConvertHwprimToNvvmPass",
     "hwprim-expand-microkernels": (
         "strata.conversions.hwprim_to_vector:HwprimExpandMicrokernelsPass"
     ),

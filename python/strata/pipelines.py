@@ -356,6 +356,13 @@ def _lower_to_llvm_options():
                 "(cross-compiling; sets the vector width unless vector-width is given)"
             },
         )
+        chip: str = field(
+            default="",
+            metadata={
+                "help": "GPU to compile for with target=cuda: sm_80, sm_86, sm_89, sm_90 or "
+                "sm_90a (the default)"
+            },
+        )
 
         def __post_init__(self) -> None:
             from strata.targets.cpu import CPU_PRESETS
@@ -374,11 +381,47 @@ def _lower_to_llvm_options():
                     f"invalid value '{self.cpu}' for option 'cpu' of 'strata-lower-to-llvm': "
                     f"expected host, {', '.join(CPU_PRESETS)}"
                 )
+            self._check_target()
             if self.vector_width not in (0, 4, 8, 16):
                 raise PipelineError(
                     f"invalid value '{self.vector_width}' for option 'vector-width' of "
                     "'strata-lower-to-llvm': expected 0 (host), 4, 8 or 16"
                 )
+
+        def _check_target(self) -> None:
+            from strata.targets.cuda import CHIPS
+
+            try:
+                object.__setattr__(self, "target", TargetName(self.target))
+            except ValueError:
+                raise PipelineError(
+                    f"invalid value '{self.target}' for option 'target' of "
+                    f"'strata-lower-to-llvm': expected {'|'.join(t.value for t in TargetName)}"
+                ) from None
+
+            owner = "'strata-lower-to-llvm'"
+            if self.target is TargetName.CUDA:
+                if self.chip and self.chip not in CHIPS:
+                    raise PipelineError(
+                        f"invalid value '{self.chip}' for option 'chip' of {owner}: expected "
+                        f"{', '.join(CHIPS)}"
+                    )
+                for name, value, default in (
+                    ("cpu", self.cpu, "host"),
+                    ("vector-width", self.vector_width, 0),
+                    ("tuning-db", self.tuning_db, ""),
+                ):
+                    if value != default:
+                        raise PipelineError(
+                            f"option '{name}' of {owner} is for target=cpu, not target=cuda"
+                        )
+                if self.dispatch is Dispatch.AUTO:
+                    raise PipelineError(
+                        f"option 'dispatch=auto' of {owner} measures on this machine's CPU: use "
+                        "dispatch=always or never with target=cuda"
+                    )
+            elif self.chip:
+                raise PipelineError(f"option 'chip' of {owner} needs target=cuda")
 
     return Options
 
@@ -397,9 +440,12 @@ class LowerToLLVMPipeline:
     def build(cls, options: Any) -> list[Element]:
         from strata.targets import get_target
 
-        target = get_target(
-            options.target, vector_width=options.vector_width or None, cpu=options.cpu
-        )
+        if options.target is TargetName.CUDA:
+            target = get_target(options.target, chip=options.chip)
+        else:
+            target = get_target(
+                options.target, vector_width=options.vector_width or None, cpu=options.cpu
+            )
         elements: list[Element] = list(make_element("graph-verify"))
         if options.simplify:  # fold weights, merge duplicates, drop what became dead
             for name in (
@@ -411,7 +457,10 @@ class LowerToLLVMPipeline:
             ):
                 elements += make_element(name)
         if options.dispatch is not Dispatch.NEVER:  # before fusion: the library takes the matmul
-            elements += make_element("graph-dispatch-libcall", f"mode={options.dispatch.value}")
+            rules = getattr(target, "dispatch_rules", "")  # a target's own libraries only
+            elements += make_element(
+                "graph-dispatch-libcall", f"mode={options.dispatch.value}{rules}"
+            )
         if options.fuse:
             elements += make_element("graph-fuse-ops")
         elements += make_element("convert-graph-to-tprog")

@@ -281,3 +281,42 @@ def compare_outputs(results: Sequence[np.ndarray], expected: Sequence[np.ndarray
         verdict = "OK" if match else "MISMATCH"
         out(f"output {i}: {'x'.join(map(str, y.shape))}  max relative error {err:.2e}  {verdict}")
     return ok
+
+
+def compile_cuda_artifact(
+    module: ir.Operation,
+    loaded: LoadedModel | None,
+    output: str,
+    *,
+    chip: str = "",
+    dispatch: str | None = None,
+    seed: int = 0,
+    out=sys.stderr,
+) -> Path:
+    """`strata compile --target cuda`: the artifact directory of `module`, with inputs.npz and
+    expected.npz (the framework's outputs, or for a .mlir file the CPU-compiled module's)."""
+    import strata
+    from strata.targets.cuda_artifact import compile_cuda
+
+    inputs = loaded.inputs if loaded is not None else _random_inputs(module, seed)
+    if loaded is not None and loaded.reference is not None:
+        expected, source = loaded.reference(), loaded.reference_name
+    else:
+        expected, source = strata.compile(module)(*inputs), "Strata on the CPU"
+    if not isinstance(expected, (list, tuple)):
+        expected = [expected]
+    artifact = compile_cuda(
+        module, chip=chip, dispatch=dispatch or "never", inputs=inputs, reference=expected
+    )
+    path = artifact.save(output)
+    kernels = sum(1 for s in artifact.manifest["steps"] if s["op"] == "launch")
+    ptx = sum(len(t) for t in artifact.ptx.values())
+    print(
+        f"cuda {artifact.chip}: {kernels} kernel launches, "
+        f"{len(artifact.manifest['steps']) - kernels} other steps, PTX {ptx} bytes, "
+        f"cubin {'yes' if artifact.cubins else 'no (ptxas not found)'}, "
+        f"weights {len(artifact.weights)} bytes; expected outputs from {source}",
+        file=out,
+    )
+    print(f"wrote {path}/ (run it where a GPU is: python {path}/runtime.py {path})", file=out)
+    return path

@@ -29,7 +29,7 @@ func.func @rank(%a: memref<8xf32>, %b: memref<8x4xf32>, %c: memref<4xf32>) {
 
 // The callee must be in the library registry.
 func.func @unknown_callee(%a: memref<4x8xf32>, %b: memref<8x4xf32>, %c: memref<4x4xf32>) {
-  // expected-error@+1 {{unknown library function 'mkl.sgemm'; registered: onednn.conv2d, openblas.sgemm}}
+  // expected-error@+1 {{unknown library function 'mkl.sgemm'; registered: cublas.gemm, onednn.conv2d, openblas.sgemm}}
   "libcall.matmul"(%a, %b, %c) {callee = "mkl.sgemm"} : (memref<4x8xf32>, memref<8x4xf32>, memref<4x4xf32>) -> ()
   return
 }

@@ -21,7 +21,7 @@
 // NESTED: strata-opt: error: Strata pass 'graph-dce' runs on builtin.module; move it out of 'func.func(...)'
 // MISSING: strata-opt: error: cannot open input file '{{.*}}cli-errors.mlir.missing': No such file or directory
 // BOTH: strata-opt: error: give passes either as flags or as --pass-pipeline, not both
-// BAD-LIBRARY: strata-opt: error: invalid value 'mkl.sgemm' for option 'matmul' of 'convert-graph-to-libcall': expected a library function implementing libcall.matmul (openblas.sgemm)
+// BAD-LIBRARY: strata-opt: error: invalid value 'mkl.sgemm' for option 'matmul' of 'convert-graph-to-libcall': expected a library function implementing libcall.matmul (cublas.gemm, openblas.sgemm)
 // BAD-WIDTH: strata-opt: error: invalid value '3' for option 'vector-width' of 'strata-lower-to-llvm': expected 0 (host), 4, 8 or 16
 // SCHEDULE: strata-opt: error: {{.*}}unable to schedule pass 'AffineLoopUnroll'
 // SCHEDULE-NOT: error

@@ -11,7 +11,7 @@
 
 // NOT-LLVM: <stdin>:[[@LINE+3]]:{{[0-9]+}}: error: 'func.func' is not in the LLVM dialect; lower the module first (strata-opt --strata-lower-to-llvm)
 // MISSING: strata-translate: error: cannot open input file '{{.*}}strata-translate.mlir.missing': No such file or directory
-// NO-MODE: error: one of the arguments --mlir-to-llvmir is required
+// NO-MODE: error: one of the arguments --mlir-to-llvmir --to-ptx --to-cubin is required
 llvm.func @add(%a: i32, %b: i32) -> i32 {
   %s = llvm.add %a, %b : i32
   llvm.return %s : i32

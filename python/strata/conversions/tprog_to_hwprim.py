@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from mlir import ir
 from mlir.dialects import arith, memref, scf
@@ -117,14 +118,24 @@ def _strip_extsi(value: ir.Value) -> ir.Value:
     return op.operands[0] if op is not None and op.name == "arith.extsi" else value
 
 
-def _match(op: ir.Operation) -> MatmulMatch | str:
-    block = op.opview
+def matmul_iterators(block: Any) -> tuple[list[ir.Value], ir.Value, ir.Value, ir.Value] | str:
+    """The body arguments (batch..., i, j, k) of a block iterating spatial dims then one
+    reduction, or why it does not."""
     types = block.iter_types
     if len(types) < 3 or types[-1] != IterType.REDUCTION or IterType.REDUCTION in types[:-1]:
         return "its iterators are not spatial ones followed by one reduction (i, j, k)"
     args = list(block.body.arguments)
     nb = len(args) - 3
-    vb, vi, vj, vk = args[:nb], args[nb], args[nb + 1], args[nb + 2]
+    return args[:nb], args[nb], args[nb + 1], args[nb + 2]
+
+
+def _match(op: ir.Operation) -> MatmulMatch | str:
+    block = op.opview
+    iterators = matmul_iterators(block)
+    if isinstance(iterators, str):
+        return iterators
+    vb, vi, vj, vk = iterators
+    nb = len(vb)
     body = [
         o
         for o in _ops(block.body)

@@ -4,7 +4,8 @@ Input: tensor programs, scheduled or not. Output: no `tprog` op. A block's regio
 with the iteration variables substituted; the init region runs under `scf.if` when every
 reduction variable is 0; a block whose binding can leave its domain (a split that does not
 divide) runs under a guard. Loop kinds become upstream forms: `parallel` loops `scf.forall`,
-`vectorized` and `unrolled` loops LLVM loop annotations.
+`vectorized` and `unrolled` loops LLVM loop annotations. GPU bindings (`blockIdx.*`,
+`threadIdx.*`) stay on their loops for `convert-tprog-to-gpu`.
 """
 
 from __future__ import annotations
@@ -83,6 +84,10 @@ def lower_block(op: ir.Operation) -> None:
     op.erase()
 
 
+def is_gpu_binding(kind: str) -> bool:
+    return kind.startswith(("blockIdx.", "threadIdx."))
+
+
 def lower_loop_kind(loop: ir.Operation) -> None:
     kind = nest.loop_kind(loop)
     del loop.attributes[nest.LOOP_KIND]
@@ -111,7 +116,11 @@ class ConvertTprogToScfPass(Pass):
         for op in [op for op in walk(module) if op.name == "tprog.block"]:
             lower_block(op)
         for loop in [
-            op for op in walk(module) if op.name == "scf.for" and nest.LOOP_KIND in op.attributes
+            op
+            for op in walk(module)
+            if op.name == "scf.for"
+            and nest.LOOP_KIND in op.attributes
+            and not is_gpu_binding(nest.loop_kind(op))
         ]:
             lower_loop_kind(loop)
 

@@ -13,6 +13,7 @@ from typing import Any
 from mlir import ir
 
 from strata.diagnostics import CompileError
+from strata.dialects.gpu_verifiers import GPU_VERIFIERS
 from strata.dialects.shapes import (
     ShapeError,
     adaptive_pool_check,
@@ -477,6 +478,7 @@ VERIFIERS: dict[str, Callable[[ir.Operation], None]] = {
     "hwprim.vstore": _verify_vector_access,
     "hwprim.vbroadcast": _verify_vbroadcast,
     "hwprim.vfma": _verify_vfma,
+    **GPU_VERIFIERS,  # TensorCore primitives (ldmatrix, mma.sync, wgmma, cp.async)
 }
 
 

@@ -60,6 +60,8 @@ _BUILTIN_MODULES = (
     "strata.conversions.tprog_to_scf",
     "strata.conversions.hwprim_to_vector",
     "strata.conversions.libcall_to_func",
+    "strata.conversions.hwprim_to_nvvm_semantics",
+    "strata.transforms.tprog.gpu_cache",  # gpu.barrier: nothing, in the sequential reading
 )
 _loaded = False
 

@@ -66,7 +66,11 @@ class LibraryFunction:
 
 
 _FUNCTIONS: dict[str, LibraryFunction] = {}
-_BUILTIN_MODULES = ("strata.libraries.openblas", "strata.libraries.onednn")
+_BUILTIN_MODULES = (
+    "strata.libraries.openblas",
+    "strata.libraries.onednn",
+    "strata.libraries.cublas",
+)
 _loaded = False
 
 

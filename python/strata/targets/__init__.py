@@ -10,9 +10,13 @@ from typing import Any
 
 class TargetName(str, enum.Enum):
     CPU = "cpu"
+    CUDA = "cuda"
 
 
-_TARGETS = {TargetName.CPU: "strata.targets.cpu:CPUTarget"}
+_TARGETS = {
+    TargetName.CPU: "strata.targets.cpu:CPUTarget",
+    TargetName.CUDA: "strata.targets.cuda:CUDATarget",
+}
 
 
 def get_target(name: TargetName | str, **kwargs: Any) -> Any:

@@ -49,6 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
         default="llvm",
         help="the level to stop at and print (default: llvm)",
     )
+    comp.add_argument(
+        "--target",
+        choices=("cpu", "cuda"),
+        default="cpu",
+        help="cpu (default): print the LLVM dialect; cuda: write an artifact directory (-o DIR: "
+        "PTX, cubin, launch manifest, weights, runtime.py)",
+    )
+    comp.add_argument("--chip", default="", help="with --target cuda: sm_80 ... sm_90a (default)")
     run = sub.add_parser(
         "run", help="compile and run a model, with a per-level summary, compared with its framework"
     )
@@ -112,10 +120,13 @@ def main(argv: list[str] | None = None) -> int:
         return compile_file(args)
     except Exception as e:  # noqa: BLE001 - the one place that turns crashes into messages
         from strata.diagnostics import CompileError
+        from strata.passes import PipelineError
 
         if isinstance(e, CompileError):
             print(str(e), file=sys.stderr)
             return 1
+        if isinstance(e, PipelineError):  # a bad option value given on the command line
+            return fail("strata", str(e))
         if args.debug or os.environ.get("STRATA_DEBUG") == "1":
             traceback.print_exc()
         return fail("strata", f"internal error: {type(e).__name__}: {e} (rerun with --debug)")
@@ -207,6 +218,11 @@ def compile_file(args: argparse.Namespace) -> int:
     from strata.run import level_summary, load_model_file
     from strata.tools.common import read_input, write_output
 
+    if args.chip and args.target != "cuda":
+        return fail("strata", "--chip needs --target cuda")
+    if args.target == "cuda" and args.compile_to == "llvm" and args.output == "-":
+        return fail("strata", "--target cuda writes an artifact directory: give -o DIR")
+    loaded = None
     if args.input == "-" or args.input.endswith(".mlir"):
         try:
             text, name = read_input(args.input)
@@ -214,7 +230,13 @@ def compile_file(args: argparse.Namespace) -> int:
             return fail("strata", f"cannot open input file '{args.input}': {e.strerror}")
         module = parse_module(text, source_name=name)
     else:
-        module = load_model_file(args.input).module
+        loaded = load_model_file(args.input)
+        module = loaded.module
+    if args.target == "cuda" and args.compile_to == "llvm":
+        from strata.run import compile_cuda_artifact
+
+        compile_cuda_artifact(module, loaded, args.output, chip=args.chip, dispatch=args.dispatch)
+        return 0
     stop = LEVELS.index(args.compile_to)
 
     class Reached(Exception):
@@ -226,11 +248,14 @@ def compile_file(args: argparse.Namespace) -> int:
             raise Reached
 
     try:
+        extra = {"chip": args.chip} if args.target == "cuda" else {}
         lower_to_llvm(
             module,
+            target=args.target,
             use_libcall=args.use_libcall,
             dispatch=args.dispatch or "never",
             on_level=on_level,
+            **extra,
         )
     except Reached:
         pass

@@ -52,17 +52,20 @@ def split_chunks(text: str, split: bool) -> list[tuple[str, int]]:
     return chunks
 
 
-def write_output(path: str, text: str) -> None:
-    """Write all of `text` or nothing: a temporary file renamed into place."""
-    if not text.endswith("\n"):
+def write_output(path: str, text: str | bytes) -> None:
+    """Write all of `text` (or binary data) or nothing: a temporary file renamed into place."""
+    if isinstance(text, str) and not text.endswith("\n"):
         text += "\n"
     if path == "-":
-        sys.stdout.write(text)
+        if isinstance(text, bytes):
+            sys.stdout.buffer.write(text)
+        else:
+            sys.stdout.write(text)
         return
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".strata-")
     try:
-        with os.fdopen(fd, "w") as f:
+        with os.fdopen(fd, "wb" if isinstance(text, bytes) else "w") as f:
             f.write(text)
         os.replace(tmp, path)
     except BaseException:

@@ -29,7 +29,7 @@
 // NONE-COUNT-3: "graph.matmul"
 // NONE-NOT: libcall
 // BAD-OP: error: option 'rules' of 'graph-dispatch-libcall': invalid dispatch rule 'graph.relu:openblas.sgemm': no library takes 'graph.relu'; ops with a libcall form: graph.matmul
-// BAD-FUNCTION: error: option 'rules' of 'graph-dispatch-libcall': invalid dispatch rule 'graph.matmul:mkl.sgemm': 'mkl.sgemm' is not a library function implementing libcall.matmul; expected one of: openblas.sgemm, none
+// BAD-FUNCTION: error: option 'rules' of 'graph-dispatch-libcall': invalid dispatch rule 'graph.matmul:mkl.sgemm': 'mkl.sgemm' is not a library function implementing libcall.matmul; expected one of: cublas.gemm, openblas.sgemm, none
 // MALFORMED: error: option 'rules' of 'graph-dispatch-libcall': malformed dispatch rule 'graph.matmul': expected <graph op>:<function>
 func.func @mlp(%x: tensor<16x64xf32>, %w: tensor<64x32xf32>, %a: tensor<2x4x8xf32>, %b: tensor<8x3xf32>, %c: tensor<4x8xf16>, %d: tensor<8x3xf16>) -> (tensor<16x32xf32>, tensor<2x4x3xf32>, tensor<4x3xf16>) {
   %0 = "graph.matmul"(%x, %w) : (tensor<16x64xf32>, tensor<64x32xf32>) -> tensor<16x32xf32>

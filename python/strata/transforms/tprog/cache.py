@@ -1,5 +1,9 @@
 """cache_read and cache_write: route a block's reads (or writes) of a buffer through a new local
-buffer, with a copy block in front of (or after) the block's loop nest (TensorIR's primitives)."""
+buffer, with a copy block in front of (or after) the block's loop nest (TensorIR's primitives).
+
+Scopes: "global" (a `memref.alloc` of the buffer's shape in the function), "shared" for reads
+(the same, in `#gpu.address_space<workgroup>`; `compute_at` under a kernel's loop then shrinks it
+to a tile, see gpu_cache.py) and "local" for writes (per-thread registers, gpu_cache.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +14,14 @@ from strata.conversions.tprog_builder import emit_block, uniquify_loop_names
 from strata.dialects.tprog import IterType
 from strata.irutil import walk
 from strata.transforms.tprog.nest import ScheduleError
+
+READ_SCOPES = ("global", "shared")
+WRITE_SCOPES = ("global", "local")
+
+
+def check_scope(scope: str, scopes: tuple[str, ...], what: str) -> None:
+    if scope not in scopes:
+        raise ScheduleError(f"{what}: unknown scope '{scope}'; expected one of {', '.join(scopes)}")
 
 
 def _name(block: ir.Operation) -> str:
@@ -59,10 +71,13 @@ def _buffer(block: ir.Operation, index: int, what: str, kind: str) -> ir.Value:
     return buffer
 
 
-def _local_buffer(like: ir.Value) -> ir.Value:
-    return memref.AllocOp(
-        ir.MemRefType.get(list(like.type.shape), like.type.element_type), [], []
-    ).result
+def _local_buffer(like: ir.Value, scope: str = "global") -> ir.Value:
+    shape, element = list(like.type.shape), like.type.element_type
+    if scope == "shared":
+        from strata.transforms.tprog.gpu_cache import workgroup_memref
+
+        return memref.AllocOp(workgroup_memref(shape, element), [], []).result
+    return memref.AllocOp(ir.MemRefType.get(shape, element), [], []).result
 
 
 def _after(op: ir.Operation) -> ir.InsertionPoint:
@@ -76,11 +91,19 @@ def _after(op: ir.Operation) -> ir.InsertionPoint:
     )
 
 
-def cache_read(fn: ir.Operation, block: ir.Operation, index: int) -> str:
+def erase_dead_buffers(fn: ir.Operation) -> None:
+    """Erase the function's temporaries nothing uses any more (an inlined block's result)."""
+    for op in [o.operation for o in fn.regions[0].blocks[0].operations]:
+        if op.name == "memref.alloc" and not list(op.results[0].uses):
+            op.erase()
+
+
+def cache_read(fn: ir.Operation, block: ir.Operation, index: int, scope: str = "global") -> str:
+    check_scope(scope, READ_SCOPES, "cache_read")
     buffer = _buffer(block, index, "cache_read", "read")
     name = f"{_name(block)}_read_cache_{index}"
     with ir.InsertionPoint(_top_nest(block)), block.location:
-        cache = _local_buffer(buffer)
+        cache = _local_buffer(buffer, scope)
         _copy_block(name, buffer, cache)
     for load in _accesses(block, buffer, ("load",)):
         load.operands[0] = cache
@@ -88,7 +111,12 @@ def cache_read(fn: ir.Operation, block: ir.Operation, index: int) -> str:
     return name
 
 
-def cache_write(fn: ir.Operation, block: ir.Operation, index: int) -> str:
+def cache_write(fn: ir.Operation, block: ir.Operation, index: int, scope: str = "global") -> str:
+    check_scope(scope, WRITE_SCOPES, "cache_write")
+    if scope == "local":
+        from strata.transforms.tprog.gpu_registers import cache_write_local
+
+        return cache_write_local(fn, block, index)
     buffer = _buffer(block, index, "cache_write", "write")
     name = f"{_name(block)}_write_cache_{index}"
     top = _top_nest(block)

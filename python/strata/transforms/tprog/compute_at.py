@@ -178,19 +178,7 @@ def compute_at(fn: ir.Operation, block: ir.Operation, loop: ir.Operation) -> Non
         and op.parent.name == "tprog.block"
         and op.parent != block
     ]
-    if not readers:
-        raise ScheduleError(f"{what}: no other block reads the result of block '{_name(block)}'")
-    loop_ops = [op for op in walk(loop) if op.name == "tprog.block"]
-    for reader in readers:
-        if reader.parent not in loop_ops:
-            raise ScheduleError(
-                f"{what}: block '{_name(reader.parent)}' reads the result of block "
-                f"'{_name(block)}' outside loop '{nest.loop_name(loop)}'"
-            )
-    if block in loop_ops:
-        raise ScheduleError(
-            f"{what}: block '{_name(block)}' is already under loop '{nest.loop_name(loop)}'"
-        )
+    check_readers_under(block, loop, readers, what)
     fixed = {nest.loop_name(lp) for lp in [*nest.enclosing_loops(loop), loop]}
     extents = {nest.loop_name(lp): nest.loop_extent(lp) for lp in walk(fn) if nest.is_loop(lp)}
     accesses = [_access_exprs(r.parent, r, 1) for r in readers]
@@ -248,3 +236,23 @@ def reverse_compute_at(fn: ir.Operation, block: ir.Operation, loop: ir.Operation
         loops.append((name, hi - lo + 1))
         new_exprs.append(_expr(form, lo, name))
     _move(fn, block, loop, new_exprs, loops, at_end=True, what=what)
+
+
+def check_readers_under(
+    block: ir.Operation, loop: ir.Operation, readers: list[ir.Operation], what: str
+) -> None:
+    """compute_at's precondition: every load of `block`'s result (`readers`) is in a block under
+    `loop`, and `block` itself is not."""
+    if not readers:
+        raise ScheduleError(f"{what}: no other block reads the result of block '{_name(block)}'")
+    loop_ops = [op for op in walk(loop) if op.name == "tprog.block"]
+    for reader in readers:
+        if reader.parent not in loop_ops:
+            raise ScheduleError(
+                f"{what}: block '{_name(reader.parent)}' reads the result of block "
+                f"'{_name(block)}' outside loop '{nest.loop_name(loop)}'"
+            )
+    if block in loop_ops:
+        raise ScheduleError(
+            f"{what}: block '{_name(block)}' is already under loop '{nest.loop_name(loop)}'"
+        )

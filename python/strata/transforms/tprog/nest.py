@@ -15,7 +15,8 @@ from strata.dialects.tprog import LOOP_NAME
 from strata.irutil import erase
 from strata.transforms.tprog.expr import Expr, from_affine
 
-LOOP_KIND = "tprog.kind"  # "parallel", "vectorized" or "unrolled"; absent: serial
+LOOP_KIND = "tprog.kind"  # "parallel", "vectorized", "unrolled", or a GPU axis ("blockIdx.x",
+# ..., "threadIdx.z": bind.py); absent: serial
 
 
 class ScheduleError(ValueError):

@@ -26,7 +26,17 @@ from mlir import ir
 
 from strata.dialects.tprog import PRIM_FUNC, IterType
 from strata.irutil import functions, symbol_name, walk
-from strata.transforms.tprog import blockize, cache, compute_at, inline, loops, nest, reduction
+from strata.transforms.tprog import (
+    bind,
+    blockize,
+    cache,
+    compute_at,
+    gpu_cache,
+    inline,
+    loops,
+    nest,
+    reduction,
+)
 from strata.transforms.tprog.nest import LOOP_KIND, ScheduleError
 from strata.transforms.tprog.trace import Instruction, Trace
 
@@ -132,7 +142,9 @@ class Schedule:
     def split(self, loop: LoopRV | str, factors: Sequence[int | None]) -> list[LoopRV]:
         """Split `loop` into nested loops of the given extents (one may be None: inferred).
         A product larger than the extent leaves a tail that the block's domain guards."""
-        names = loops.split(self.fn, self._loop_op(loop), factors)
+        op = self._loop_op(loop)
+        bind.refuse_bound(op, "split")
+        names = loops.split(self.fn, op, factors)
         outs = [LoopRV(n) for n in names]
         self._record("split", {"loop": LoopRV(str(loop)), "factors": list(factors)}, outs)
         return outs
@@ -140,7 +152,10 @@ class Schedule:
     @_primitive
     def reorder(self, *order: LoopRV | str) -> None:
         """Permute loops `order` (a perfect nest) into the given order, outermost first."""
-        loops.reorder(self.fn, [self._loop_op(lp) for lp in order])
+        ops = [self._loop_op(lp) for lp in order]
+        for op in ops:
+            bind.refuse_bound(op, "reorder")
+        loops.reorder(self.fn, ops)
         self._record("reorder", {"loops": [LoopRV(str(lp)) for lp in order]})
 
     @_primitive
@@ -148,7 +163,10 @@ class Schedule:
         """Fuse consecutive perfectly nested loops (outermost first) into one."""
         if len(order) < 2:
             raise ScheduleError("fuse needs at least 2 loops")
-        rv = LoopRV(loops.fuse(self.fn, [self._loop_op(lp) for lp in order]))
+        ops = [self._loop_op(lp) for lp in order]
+        for op in ops:
+            bind.refuse_bound(op, "fuse")
+        rv = LoopRV(loops.fuse(self.fn, ops))
         self._record("fuse", {"loops": [LoopRV(str(lp)) for lp in order]}, [rv])
         return rv
 
@@ -158,6 +176,7 @@ class Schedule:
 
     def _check_spatial_only(self, loop: LoopRV | str, what: str) -> ir.Operation:
         op = self._loop_op(loop)
+        bind.refuse_bound(op, what)
         name = str(loop)
         for block in self._blocks_under(op):
             blk = block.opview
@@ -187,9 +206,41 @@ class Schedule:
         self._record("vectorize", {"loop": LoopRV(str(loop))})
 
     @_primitive
+    def bind(self, loop: LoopRV | str, thread_axis: str) -> None:
+        """Bind `loop` to a GPU axis: blockIdx.x/y/z or threadIdx.x/y/z (legality rules in
+        bind.py: spatial loops only, blockIdx loops outermost, thread and grid limits)."""
+        bind.bind(self._loop_op(loop), thread_axis)
+        self._record("bind", {"loop": LoopRV(str(loop)), "thread_axis": thread_axis})
+
+    @_primitive
+    def add_unit_loop(self, block_or_loop: BlockRV | LoopRV | str) -> LoopRV:
+        """Wrap a loop or a block in a new loop of one iteration (e.g. to bind a nest that has
+        no spatial loop to blockIdx.x: a kernel of one thread)."""
+        name = str(block_or_loop)
+        loop_names = {nest.loop_name(o) for o in walk(self.fn) if nest.is_loop(o)}
+        blocks = [b for b in nest.blocks_in(self.fn) if b.opview.block_name == name]
+        if name in loop_names and blocks:
+            raise ScheduleError(f"add_unit_loop: '{name}' names both a loop and a block")
+        op = self._loop_op(name) if name in loop_names else self._block_op(name)
+        rv = LoopRV(bind.add_unit_loop(self.fn, op))
+        self._record("add_unit_loop", {"block_or_loop": name}, [rv])
+        return rv
+
+    @_primitive
+    def cooperative_fetch(self, block: BlockRV | str) -> list[LoopRV]:
+        """Share the copy of spatial `block` (e.g. a shared cache's fetch) among the threads of
+        its kernel: fuse its loops, split the result exactly by the thread extents and bind the
+        parts to threadIdx.z/y/x; the new loops, outermost first."""
+        names = gpu_cache.cooperative_fetch(self.fn, self._block_op(block))
+        outs = [LoopRV(n) for n in names]
+        self._record("cooperative_fetch", {"block": BlockRV(str(block))}, outs)
+        return outs
+
+    @_primitive
     def unroll(self, loop: LoopRV | str) -> None:
         """Unroll `loop` fully."""
         op = self._loop_op(loop)
+        bind.refuse_bound(op, "unroll")
         op.attributes[LOOP_KIND] = ir.StringAttr.get("unrolled")
         self._record("unroll", {"loop": LoopRV(str(loop))})
 
@@ -209,19 +260,25 @@ class Schedule:
     def compute_inline(self, block: BlockRV | str) -> None:
         """Inline elementwise block `block` into the blocks that read its result."""
         inline.compute_inline(self.fn, self._block_op(block))
+        cache.erase_dead_buffers(self.fn)
         self._record("compute_inline", {"block": BlockRV(str(block))})
 
     @_primitive
     def reverse_compute_inline(self, block: BlockRV | str) -> None:
         """Inline elementwise block `block` into the block that produces what it reads."""
         inline.reverse_compute_inline(self.fn, self._block_op(block))
+        cache.erase_dead_buffers(self.fn)
         self._record("reverse_compute_inline", {"block": BlockRV(str(block))})
 
     @_primitive
     def compute_at(self, block: BlockRV | str, loop: LoopRV | str) -> None:
         """Compute producer `block` under `loop` of its consumers, only the region one
         iteration of the loop reads."""
-        compute_at.compute_at(self.fn, self._block_op(block), self._loop_op(loop))
+        op = self._block_op(block)
+        if gpu_cache.is_shared_cache(op):
+            gpu_cache.compute_at_shared(self.fn, op, self._loop_op(loop))
+        else:
+            compute_at.compute_at(self.fn, op, self._loop_op(loop))
         self._record("compute_at", {"block": BlockRV(str(block)), "loop": LoopRV(str(loop))})
 
     @_primitive
@@ -242,29 +299,35 @@ class Schedule:
         return rv
 
     @_primitive
-    def cache_read(self, block: BlockRV | str, read_buffer_index: int) -> BlockRV:
+    def cache_read(
+        self, block: BlockRV | str, read_buffer_index: int, scope: str = "global"
+    ) -> BlockRV:
         """Read buffer `read_buffer_index` of `block` (in `BlockOp.reads` order) from a local
-        copy made by a new block in front of the block's loop nest."""
-        name = cache.cache_read(self.fn, self._block_op(block), read_buffer_index)
+        copy made by a new block in front of the block's loop nest. scope="shared": the copy is
+        in GPU shared memory; compute it at a loop of the block's kernel (it then holds the
+        tile one iteration reads) and share it with `cooperative_fetch`."""
+        name = cache.cache_read(self.fn, self._block_op(block), read_buffer_index, scope)
         rv = BlockRV(name)
-        self._record(
-            "cache_read",
-            {"block": BlockRV(str(block)), "read_buffer_index": read_buffer_index},
-            [rv],
-        )
+        inputs = {"block": BlockRV(str(block)), "read_buffer_index": read_buffer_index}
+        if scope != "global":
+            inputs["scope"] = scope
+        self._record("cache_read", inputs, [rv])
         return rv
 
     @_primitive
-    def cache_write(self, block: BlockRV | str, write_buffer_index: int) -> BlockRV:
+    def cache_write(
+        self, block: BlockRV | str, write_buffer_index: int, scope: str = "global"
+    ) -> BlockRV:
         """Write buffer `write_buffer_index` of `block` into a local buffer, copied back by a
-        new block after the block's loop nest."""
-        name = cache.cache_write(self.fn, self._block_op(block), write_buffer_index)
+        new block after the block's loop nest. scope="local": per-thread registers of a
+        reduction block already bound to threads, copied back right after its reduction loops
+        by the same threads (gpu_cache.py)."""
+        name = cache.cache_write(self.fn, self._block_op(block), write_buffer_index, scope)
         rv = BlockRV(name)
-        self._record(
-            "cache_write",
-            {"block": BlockRV(str(block)), "write_buffer_index": write_buffer_index},
-            [rv],
-        )
+        inputs = {"block": BlockRV(str(block)), "write_buffer_index": write_buffer_index}
+        if scope != "global":
+            inputs["scope"] = scope
+        self._record("cache_write", inputs, [rv])
         return rv
 
     @_primitive

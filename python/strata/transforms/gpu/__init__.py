@@ -1,0 +1,1 @@
+"""Passes on upstream `gpu` IR that the CUDA target needs."""
