@@ -21,6 +21,7 @@ import numpy as np
 from bench.timing import measure
 
 SECTION = "## Library vs generated code"
+GPU_SECTION = "## GPU (CUDA target)"
 
 
 @dataclass(frozen=True)
@@ -328,7 +329,14 @@ def library_markdown(rows: list[dict], machine: str) -> str:
 
 def merge_sections(existing: str, main: str | None, library: str | None) -> str:
     """The benchmark page with its main part and library section replaced where new ones were
-    produced (None keeps what `existing` has)."""
+    produced (None keeps what `existing` has). The GPU section (written by hand from
+    `python -m bench.gpu` on a GPU machine) stays at the end."""
+    existing, gpu_sep, gpu = existing.partition(GPU_SECTION)
+    gpu_part = gpu_sep + gpu if gpu_sep else ""
+    return _merge(existing, main, library).rstrip("\n") + ("\n\n" + gpu_part if gpu_part else "\n")
+
+
+def _merge(existing: str, main: str | None, library: str | None) -> str:
     old_main, sep, old_library = existing.partition(SECTION)
     old_library = sep + old_library if sep else ""
     main_part = main if main is not None else old_main

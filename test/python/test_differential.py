@@ -47,6 +47,13 @@ def test_sampled_schedules(program: Program) -> None:
     assert_no_mismatch(program, ["schedule"])
 
 
+@settings(max_examples=30, **SETTINGS)
+@given(programs())
+def test_cuda_target_schedules(program: Program) -> None:
+    """Compiled to PTX for sm_90a; the GPU-scheduled programs agree in the simulator."""
+    assert_no_mismatch(program, [graphs.GPU_VARIANT])
+
+
 def test_compare_reports_the_largest_error() -> None:
     want = np.array([[1.0, 2.0], [3.0, 400.0]], np.float32)
     assert graphs.compare([want + 0.03], [want]) is None  # within 1e-4 x 400

@@ -42,7 +42,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "schedule": {},  # a sampled schedule of the tensor programs (programs with a matmul)
 }
 SIMULATED_LEVELS = {"sim-tprog": "tprog", "sim-hwprim": "libcall/hwprim"}
-ALL_VARIANTS = (*VARIANTS, *SIMULATED_LEVELS)
+# The CUDA target: compiled to PTX (sm_90a), its GPU-scheduled tensor programs run in the simulator.
+GPU_VARIANT = "cuda"
+ALL_VARIANTS = (*VARIANTS, *SIMULATED_LEVELS, GPU_VARIANT)
 RTOL = 1e-4
 ATOL = 1e-4
 
@@ -148,6 +150,8 @@ def check(program: Program, variants: Sequence[str] = ALL_VARIANTS, module=None)
         elif variant == "schedule":
             options = {"on_level": _schedule_hook(program.data_seed % 1000)}
         run(variant, functools.partial(compiled, options))
+    if GPU_VARIANT in wanted:
+        run(GPU_VARIANT, functools.partial(_gpu_scheduled, module, arrays))
     for variant, level in SIMULATED_LEVELS.items():
         if variant not in wanted:
             continue
@@ -162,6 +166,23 @@ def check(program: Program, variants: Sequence[str] = ALL_VARIANTS, module=None)
                 continue
         run(variant, functools.partial(strata.simulate, levels[level], *arrays))
     return failures
+
+
+def _gpu_scheduled(module, arrays: Sequence[np.ndarray]) -> Sequence[np.ndarray]:
+    """`module` compiled for the CUDA target (PTX, no cubin), and its tensor programs as
+    scheduled for the GPU (bindings, shared memory, registers) run in the simulator."""
+    from mlir import ir
+
+    import strata
+
+    kept: list[ir.Module] = []
+
+    def keep(level: str, op) -> None:
+        if level == "libcall/hwprim":
+            kept.append(ir.Module.parse(op.get_asm(enable_debug_info=True), context=op.context))
+
+    strata.compile(module, target="cuda", chip="sm_90a", cubin=False, on_level=keep)
+    return strata.simulate(kept[0], *arrays)
 
 
 # --- the command line -----------------------------------------------------------------------

@@ -100,6 +100,7 @@ class CudaArtifact:
     cubins: dict[str, bytes]
     weights: bytes
     extras: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    model: Any = field(default=None, repr=False, compare=False)  # loaded by the first call
 
     @property
     def chip(self) -> str:
@@ -153,7 +154,10 @@ class CudaArtifact:
         return cuda.load(self.save(where))
 
     def __call__(self, *arrays: np.ndarray) -> Any:
-        return self.load()(*arrays)
+        """Run on this machine's GPU (loaded once, then kept)."""
+        if self.model is None:
+            self.model = self.load()
+        return self.model(*arrays)
 
 
 def build_artifact(
