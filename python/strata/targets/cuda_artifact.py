@@ -5,7 +5,8 @@ An artifact is a directory:
 - `manifest.json`: buffers, constants, inputs, outputs and the launch sequence (`cuda_host.py`);
 - `kernels.ptx` (PTX for the chip) and `kernels.<chip>.cubin` (when `ptxas` is found);
 - `weights.bin`: the constants, one after the other (offsets in the manifest);
-- `runtime.py`: a copy of `strata/runtime/cuda.py` (needs only numpy and the CUDA driver), so
+- `strata_cuda/` (a copy of the `strata/runtime/cuda/` package) and `runtime.py`, its launcher
+  (needs only numpy and the CUDA driver), so
   `python runtime.py .` runs the artifact where Strata is not installed;
 - optionally `inputs.npz` and `expected.npz` (reference outputs computed here), for checking on
   the GPU machine.
@@ -121,9 +122,9 @@ class CudaArtifact:
             for name, blob in self.cubins.items():
                 (tmp / f"{name}.{self.chip}.cubin").write_bytes(blob)
             (tmp / "weights.bin").write_bytes(self.weights)
-            runtime = Path(__file__).resolve().parents[1] / "runtime" / "cuda.py"
-            if runtime.is_file():
-                shutil.copyfile(runtime, tmp / "runtime.py")
+            from strata.runtime.cuda import copy_runtime  # strata_cuda/ and runtime.py
+
+            copy_runtime(tmp)
             for name, arrays in self.extras.items():
                 np.savez(tmp / f"{name}.npz", **arrays)  # type: ignore[arg-type]
             if path.is_dir():
