@@ -103,7 +103,9 @@ def _as_f32(array: np.ndarray, dtype: str) -> np.ndarray:
     return cuda.bf16_values(array) if dtype == "bfloat16" else array.astype(np.float32)
 
 
-def _torch_matmul_ms(a: np.ndarray, b: np.ndarray, dtype: str, repeat: int) -> float | None:
+def _torch_matmul_ms(
+    a: np.ndarray, b: np.ndarray, dtype: str, repeat: int, tf32: bool = False
+) -> float | None:
     """Median ms of torch.matmul on the GPU (None without torch or CUDA)."""
     try:
         import torch
@@ -111,7 +113,7 @@ def _torch_matmul_ms(a: np.ndarray, b: np.ndarray, dtype: str, repeat: int) -> f
         return None
     if not torch.cuda.is_available():
         return None
-    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = tf32
     if dtype == "bfloat16":
         ta = torch.from_numpy(a.view(np.int16)).view(torch.bfloat16).cuda()
         tb = torch.from_numpy(b.view(np.int16)).view(torch.bfloat16).cuda()
@@ -133,24 +135,28 @@ def _torch_matmul_ms(a: np.ndarray, b: np.ndarray, dtype: str, repeat: int) -> f
 def run_matmuls(artifacts: list[Artifact], repeat: int) -> list[dict]:
     """One row per matmul artifact (and one per shape and dtype for torch)."""
     rows: list[dict] = []
-    shapes = sorted({(a.dtype, a.mnk) for a in artifacts})
-    for dtype, (m, n, k) in shapes:
+    # f32 artifacts compiled with tf32=True (named *tf32*) are compared among themselves.
+    shapes = sorted({(a.dtype, a.mnk, "tf32" in a.name) for a in artifacts})
+    for dtype, (m, n, k), tf32 in shapes:
         a, b = _matmul_inputs(m, n, k, dtype)
         reference = _as_f32(a, dtype) @ _as_f32(b, dtype)
         scale = float(np.max(np.abs(reference)))
         group: list[dict] = []
-        for artifact in [x for x in artifacts if (x.dtype, x.mnk) == (dtype, (m, n, k))]:
+        for artifact in [
+            x for x in artifacts if (x.dtype, x.mnk, "tf32" in x.name) == (dtype, (m, n, k), tf32)
+        ]:
             with cuda.Model(artifact.manifest, artifact.folder) as model:
                 out = model.run(a, b)[0]
                 ms = model.time(a, b, repeat=repeat).median_s * 1e3
             error = float(np.max(np.abs(_as_f32(out, dtype) - reference))) / scale
             group.append({"name": artifact.name, "path": artifact.path, "ms": ms, "error": error})
-        torch_ms = _torch_matmul_ms(a, b, dtype, repeat)
+        torch_ms = _torch_matmul_ms(a, b, dtype, repeat, tf32)
         if torch_ms is not None:
             group.append({"name": "torch.matmul", "path": "PyTorch", "ms": torch_ms, "error": None})
         base = next((r["ms"] for r in group if r["path"] == "cuBLAS"), torch_ms)
         for row in group:
-            row.update(dtype=dtype, shape=(m, n, k), tflops=2.0 * m * n * k / row["ms"] / 1e9)
+            label = f"{dtype} (tf32)" if tf32 else dtype
+            row.update(dtype=label, shape=(m, n, k), tflops=2.0 * m * n * k / row["ms"] / 1e9)
             row["ratio"] = base / row["ms"] if base else None
         rows += group
     return rows

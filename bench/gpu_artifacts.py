@@ -2,7 +2,9 @@
 (MLIR is needed), for `python -m bench.gpu OUT` on the GPU machine (MLIR is not there).
 
 - matmul 4096^3 in f16 and f32, each through Strata's own kernels (TensorCore mma.sync/wgmma for
-  f16, the tiled shared-memory SIMT kernel for f32) and through cuBLAS (`dispatch=always`);
+  f16, the tiled shared-memory SIMT kernel for f32) and through cuBLAS (`dispatch=always`); and f32
+  with `tf32=True` (TensorCores with TF32 operands, both Strata's kernel and cuBLAS), the
+  `*_tf32` artifacts;
 - the example models (MLP, CNN, 2-layer transformer) with inputs.npz and expected.npz (PyTorch on
   this machine's CPU), checked end to end on the GPU.
 
@@ -33,11 +35,12 @@ def build(out: Path, chip: str, size: int = MATMUL, models: tuple[str, ...] = MO
     from strata.targets.cuda_artifact import compile_cuda
 
     out.mkdir(parents=True, exist_ok=True)
-    for dtype in ("f16", "f32"):
+    for dtype, tf32 in (("f16", False), ("f32", False), ("f32", True)):
         for path, dispatch in (("strata", "never"), ("cublas", "always")):
             start = time.perf_counter()
-            artifact = compile_cuda(_matmul(size, dtype).operation, chip=chip, dispatch=dispatch)
-            name = f"matmul{size}_{dtype}_{path}"
+            module = _matmul(size, dtype).operation
+            artifact = compile_cuda(module, chip=chip, dispatch=dispatch, tf32=tf32)
+            name = f"matmul{size}_{dtype}_{path}" + ("_tf32" if tf32 else "")
             artifact.save(out / name)
             print(f"{name}: {time.perf_counter() - start:.1f} s", file=sys.stderr)
     examples = Path(__file__).resolve().parents[1] / "examples"

@@ -90,6 +90,10 @@ irdl.dialect @hwprim {
   // 16x8 tile (with `trans`) the B fragment. The result, vector<2*R*C x T>, holds per lane two
   // elements of each matrix q at positions 2q, 2q+1: row lane/4, columns 2*(lane%4)+{0,1}; with
   // `trans` = true (.trans) the transposed ones: rows 2*(lane%4)+{0,1}, column lane/4.
+  // On f32 (the same b16 instruction; 32-bit elements for tf32) a matrix is 8 rows of 4 f32:
+  // the tile is [8R, 4C], `trans` must be false (.trans would split the elements' halves), and
+  // the result vector<R*C x f32> holds element (lane/4, lane%4) of each matrix: a 16x8 tile gives
+  // the m16n8k8 .tf32 A fragment.
   irdl.operation @ldmatrix {
     %tile = irdl.base "!builtin.memref"
     %frag = irdl.base "!builtin.vector"
@@ -99,11 +103,31 @@ irdl.dialect @hwprim {
     irdl.results(result: %frag)
   }
 
+  // Loads an mma_sync A or B fragment (`operand` = "a" or "b") from `tile`, a static 2-D strided
+  // memref of the operand's matrix shape (any memory space), element by element at each lane's
+  // positions in the mma_sync layouts: f16/bf16 A 16x16 -> vector<8xT>, B 16x8 -> vector<4xT>;
+  // f32 (tf32) A 16x8 -> vector<4xf32>, B 8x8 -> vector<2xf32>. It does what ldmatrix cannot:
+  // the tf32 B fragment (lane l holds B[l%4 + {0, 4}, l/4], a column of 32-bit elements, which
+  // .trans cannot gather).
+  irdl.operation @frag_load {
+    %tile = irdl.base "!builtin.memref"
+    %frag = irdl.base "!builtin.vector"
+    irdl.operands(tile: %tile)
+    %operand = irdl.base "#builtin.string"
+    irdl.attributes {"operand" = %operand}
+    irdl.results(result: %frag)
+  }
+
   // mma.sync.m16n8k16.row.col (sm_80+): d = a * b + c for a 16x16 A, a 16x8 B (f16 or bf16,
   // both the same) and a 16x8 f32 accumulator, as per-lane fragments: a vector<8xT> (lane l
   // holds A[g, 2t+{0,1}], A[g+8, 2t+{0,1}], A[g, 2t+8+{0,1}], A[g+8, 2t+8+{0,1}] with g = l/4,
   // t = l%4), b vector<4xT> (B[2t+{0,1}, g], B[2t+8+{0,1}, g]), c and d vector<4xf32>
   // (C[g, 2t+{0,1}], C[g+8, 2t+{0,1}]). Products are exact, sums at least f32.
+  // On f32 fragments it is mma.sync.m16n8k8.row.col.f32.tf32.tf32.f32: A 16x8 as vector<4xf32>
+  // (A[g + 8*(i%2), t + 4*(i/2)]), B 8x8 as vector<2xf32> (B[t + 4i, g]), the same C. The
+  // operands must be TF32 values (f32 whose 13 low mantissa bits are zero, e.g. from
+  // round_tf32): what the hardware does with other bits is not specified, and the simulator
+  // refuses them.
   irdl.operation @mma_sync {
     %a = irdl.base "!builtin.vector"
     %b = irdl.base "!builtin.vector"
@@ -123,13 +147,13 @@ irdl.dialect @hwprim {
     irdl.operands(value: %frag, base: %base, indices: variadic %index)
   }
 
-  // cp.async.cg (sm_80+): an asynchronous copy of 16 bytes (8 elements of f16 or bf16) from
-  // `src` (global memory) at `indices`, along its last dimension, into `dst`, a contiguous
-  // memref<8xT> in shared memory (usually a subview). When the 8 elements are not all inside
-  // `src`, `dst` is zero-filled and nothing is read. `src`'s last dimension is contiguous and a
-  // multiple of 8, and src[indices] is 16-byte aligned. The copy is complete for the issuing
-  // thread once a cp_async_wait leaves fewer groups pending than were committed after its own
-  // (cp_async_commit); a barrier then publishes it to the other threads.
+  // cp.async.cg (sm_80+): an asynchronous copy of 16 bytes (W = 8 elements of f16 or bf16, or 4
+  // of f32) from `src` (global memory) at `indices`, along its last dimension, into `dst`, a
+  // contiguous memref<W x T> in shared memory (usually a subview). When the W elements are not
+  // all inside `src`, `dst` is zero-filled and nothing is read. `src`'s last dimension is
+  // contiguous and a multiple of W, and src[indices] is 16-byte aligned. The copy is complete
+  // for the issuing thread once a cp_async_wait leaves fewer groups pending than were committed
+  // after its own (cp_async_commit); a barrier then publishes it to the other threads.
   irdl.operation @cp_async {
     %dst = irdl.base "!builtin.memref"
     %src = irdl.base "!builtin.memref"
@@ -161,6 +185,11 @@ irdl.dialect @hwprim {
   // holds per thread T (warp w = T/32, lane l) D[16w + l/4 + 8*((i/2)%2), 8*(i/4) + 2*(l%4) + i%2]
   // for i < N/2. The op is asynchronous on the GPU: its result is only valid after wgmma_commit
   // and wgmma_wait; wgmma_fence must come before the first wgmma of a group.
+  // On f32 it is wgmma.mma_async.m64nNk8.f32.tf32.tf32: core matrices are 8 rows of 4 f32 (128
+  // bytes), `a` a memref<8x2x8x4xf32> (a[i, j, r, c] = A[8i + r, 4j + c]) and `b`, K-major too
+  // (the PTX ISA allows the transposed, MN-major layout for f16/bf16 only), a
+  // memref<(N/8)x2x8x4xf32> with b[i, j, r, c] = B[4j + c, 8i + r]; their elements must be TF32
+  // values (round_tf32 before they are stored: wgmma reads shared memory as it is).
   irdl.operation @wgmma {
     %acc = irdl.base "!builtin.vector"
     %a = irdl.base "!builtin.memref"
@@ -184,6 +213,15 @@ irdl.dialect @hwprim {
   irdl.operation @wgmma_wait {
     %n = irdl.base "#builtin.integer"
     irdl.attributes {"pending" = %n}
+  }
+
+  // Rounds f32 values (a scalar or a 1-D vector, e.g. a fragment) to TF32, to nearest with ties
+  // away from zero (cvt.rna.tf32.f32, sm_80+): 10 mantissa bits are kept, the 13 below become 0.
+  // The result is f32; mma_sync and wgmma on f32 take such values.
+  irdl.operation @round_tf32 {
+    %t = irdl.any
+    irdl.operands(value: %t)
+    irdl.results(result: %t)
   }
 
   // Stores a 64xN f32 wgmma accumulator fragment (vector<(N/2) x f32>, the layout above) into the

@@ -363,6 +363,13 @@ def _lower_to_llvm_options():
                 "sm_90a (the default)"
             },
         )
+        tf32: bool = field(
+            default=False,
+            metadata={
+                "help": "with target=cuda: f32 matmuls on TensorCores, operands rounded to TF32 "
+                "(10-bit mantissa; like torch's allow_tf32)"
+            },
+        )
 
         def __post_init__(self) -> None:
             from strata.targets.cpu import CPU_PRESETS
@@ -420,8 +427,9 @@ def _lower_to_llvm_options():
                         f"option 'dispatch=auto' of {owner} measures on this machine's CPU: use "
                         "dispatch=always or never with target=cuda"
                     )
-            elif self.chip:
-                raise PipelineError(f"option 'chip' of {owner} needs target=cuda")
+            elif self.chip or self.tf32:
+                name = "chip" if self.chip else "tf32"
+                raise PipelineError(f"option '{name}' of {owner} needs target=cuda")
 
     return Options
 
@@ -441,7 +449,7 @@ class LowerToLLVMPipeline:
         from strata.targets import get_target
 
         if options.target is TargetName.CUDA:
-            target = get_target(options.target, chip=options.chip)
+            target = get_target(options.target, chip=options.chip, tf32=options.tf32)
         else:
             target = get_target(
                 options.target, vector_width=options.vector_width or None, cpu=options.cpu

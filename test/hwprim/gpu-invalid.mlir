@@ -27,10 +27,10 @@ func.func @ldmatrix_strided(%t: memref<16x16xf16, strided<[1, 16]>, #gpu.address
 
 // -----
 
-// 16-bit elements only.
-func.func @ldmatrix_f32(%t: memref<8x8xf32, #gpu.address_space<workgroup>>) {
-  // expected-error@+1 {{ldmatrix tile must hold f16 or bf16, found memref<8x8xf32, #gpu.address_space<workgroup>>}}
-  %x = "hwprim.ldmatrix"(%t) {trans = false} : (memref<8x8xf32, #gpu.address_space<workgroup>>) -> vector<2xf32>
+// 16-bit (f16, bf16) or 32-bit f32 (tf32) elements only.
+func.func @ldmatrix_i32(%t: memref<8x8xi32, #gpu.address_space<workgroup>>) {
+  // expected-error@+1 {{ldmatrix tile must hold f16, bf16 or f32 (tf32), found memref<8x8xi32, #gpu.address_space<workgroup>>}}
+  %x = "hwprim.ldmatrix"(%t) {trans = false} : (memref<8x8xi32, #gpu.address_space<workgroup>>) -> vector<2xi32>
   return
 }
 
@@ -81,9 +81,9 @@ func.func @ldmatrix_2d(%t: memref<16x16xf16, #gpu.address_space<workgroup>>) {
 
 // -----
 
-// mma.sync m16n8k16 multiplies f16 or bf16.
+// On f32 fragments mma.sync is m16n8k8 .tf32: A is 4 f32 per lane, B 2.
 func.func @mma_f32(%a: vector<8xf32>, %b: vector<4xf32>, %c: vector<4xf32>) {
-  // expected-error@+1 {{mma_sync a must hold f16 or bf16, found vector<8xf32>}}
+  // expected-error@+1 {{mma_sync m16n8k8 .tf32 takes a: vector<4xf32> and b: vector<2xf32> per lane, found vector<8xf32> and vector<4xf32>}}
   %d = "hwprim.mma_sync"(%a, %b, %c) : (vector<8xf32>, vector<4xf32>, vector<4xf32>) -> vector<4xf32>
   return
 }

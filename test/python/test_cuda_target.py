@@ -150,7 +150,7 @@ def _matmul(m: int, k: int, n: int, dtype: str) -> ir.Module:
     return b.finish(b.matmul(b.input([m, k], dtype), b.input([k, n], dtype)))
 
 
-def _scheduled(module: ir.Module, chip: str) -> ir.Module:
+def _scheduled(module: ir.Module, chip: str, **options) -> ir.Module:
     """`module` lowered for the GPU down to the scheduled tensor programs (bindings, shared
     memory, TensorCore primitives), before they become gpu.launch kernels."""
     from strata.compiler import lower_to_llvm
@@ -164,7 +164,7 @@ def _scheduled(module: ir.Module, chip: str) -> ir.Module:
 
     copy = ir.Module.parse(module.operation.get_asm(enable_debug_info=True), module.context)
     with pytest.raises(Reached):
-        lower_to_llvm(copy, target="cuda", chip=chip, on_level=stop)
+        lower_to_llvm(copy, target="cuda", chip=chip, on_level=stop, **options)
     return copy
 
 
@@ -196,6 +196,21 @@ def test_f16_matmul_tensorcore_end_to_end(chip: str, primitive: str) -> None:
     np.testing.assert_allclose(got.astype(np.float32), expected, rtol=2e-3, atol=2e-2)
     artifact = strata.compile(module, target="cuda", chip=chip, cubin=False)
     assert primitive in artifact.ptx["kernels"]
+
+
+@pytest.mark.parametrize(("chip", "primitive"), [("sm_80", "mma.sync"), ("sm_90a", "wgmma")])
+def test_f32_matmul_tf32_end_to_end(chip: str, primitive: str) -> None:
+    """tf32=True: f32 matmuls on TensorCores, operands rounded to TF32 (10 mantissa bits)."""
+    module = _matmul(40, 24, 72, "f32")
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((40, 24)).astype(np.float32)
+    b = rng.standard_normal((24, 72)).astype(np.float32)
+    scheduled = _scheduled(module, chip, tf32=True)
+    assert any(op.name == "hwprim.round_tf32" for op in walk(scheduled.operation))
+    (got,) = strata.simulate(scheduled, a, b)
+    np.testing.assert_allclose(got, a @ b, rtol=1e-2, atol=1e-2)
+    ptx = strata.compile(module, target="cuda", chip=chip, tf32=True, cubin=False).ptx["kernels"]
+    assert primitive in ptx and "tf32" in ptx and "cvt.rna.tf32.f32" in ptx
 
 
 @needs_ptxas

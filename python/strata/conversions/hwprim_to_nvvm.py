@@ -1,12 +1,13 @@
 """convert-hwprim-to-nvvm: TensorCore `hwprim` ops -> per-lane NVVM ops.
 
-Input: warp-level (ldmatrix, mma_sync, frag_store) and warpgroup-level (wgmma and its fence,
-commit, wait, store) hwprim ops inside GPU kernels (`gpu.launch` bodies or `gpu.func`s), whose
-threadIdx.x is the lane (blockDim.x = 32, or 128 for wgmma), and per-thread cp_async copies.
-Output: no such op; each lane computes its own addresses from `gpu.lane_id` (`gpu.thread_id x`
-mod 128 in a warpgroup) with the coordinate functions of `tensorcore_layouts`, and issues
-`nvvm.ldmatrix`, `nvvm.mma.sync` (with its PTX types), `nvvm.wgmma.*` with shared-memory matrix
-descriptors, `nvvm.cp.async.*`, or guarded scalar stores.
+Input: warp-level (ldmatrix, frag_load, mma_sync, frag_store) and warpgroup-level (wgmma and its
+fence, commit, wait, store) hwprim ops inside GPU kernels (`gpu.launch` bodies or `gpu.func`s),
+whose threadIdx.x is the lane (blockDim.x = 32, or 128 for wgmma), and per-thread cp_async
+copies and round_tf32 conversions. Output: no such op; each lane computes its own addresses from
+`gpu.lane_id` (`gpu.thread_id x` mod 128 in a warpgroup) with the coordinate functions of
+`tensorcore_layouts`, and issues `nvvm.ldmatrix`, `nvvm.mma.sync` (with its PTX types: f16, bf16,
+or tf32 on f32 fragments), `nvvm.wgmma.*` with shared-memory matrix descriptors,
+`nvvm.cp.async.*`, `nvvm.convert.float.to.tf32` (cvt.rna), or scalar loads and guarded stores.
 The result still holds memref views: `expand-strided-metadata` and `convert-gpu-to-nvvm`,
 `convert-nvvm-to-llvm` (wgmma becomes inline PTX) follow.
 """
@@ -37,7 +38,9 @@ from strata.diagnostics import CompileError
 from strata.irutil import walk
 from strata.passes import Pass
 
-WARP_OPS = frozenset({"hwprim.ldmatrix", "hwprim.mma_sync", "hwprim.frag_store"})
+WARP_OPS = frozenset(
+    {"hwprim.ldmatrix", "hwprim.frag_load", "hwprim.mma_sync", "hwprim.frag_store"}
+)
 WARPGROUP_OPS = frozenset(
     {"hwprim.wgmma", "hwprim.wgmma_fence", "hwprim.wgmma_commit", "hwprim.wgmma_wait"}
     | {"hwprim.wgmma_store"}
@@ -54,11 +57,13 @@ class Options:
 
 def lower_ldmatrix(op: ir.Operation) -> ir.Value:
     tile, result_type = op.operands[0], ir.VectorType(op.results[0].type)
-    rows, cols = ir.MemRefType(tile.type).shape
-    count = (rows // 8) * (cols // 8)
+    tile_type = ir.MemRefType(tile.type)
+    rows, cols = tile_type.shape
+    element_bits = bits(tile_type.element_type)  # 32: f32 through the same b16 instruction
+    count = (rows // 8) * (cols // layouts.matrix_columns(element_bits))
     trans = ir.BoolAttr(op.attributes["trans"]).value
     lane = Index(gpu.lane_id())
-    row, col = layouts.ldmatrix_row_address(lane, rows, cols)
+    row, col = layouts.ldmatrix_row_address(lane, rows, cols, element_bits)
     address = pointer(byte_address(tile, [row, col]), 3)
     i32 = ir.IntegerType.get_signless(32)
     struct = ir.Type.parse(f"!llvm.struct<({', '.join(['i32'] * count)})>")
@@ -74,13 +79,48 @@ def lower_ldmatrix(op: ir.Operation) -> ir.Value:
         },
     ).results[0]
     registers = [loaded] if count == 1 else struct_fields(loaded, count)
+    if element_bits == 32:
+        f32 = result_type.element_type
+        return vector.from_elements(result_type, [llvm.BitcastOp(f32, r).result for r in registers])
     pair = ir.VectorType.get([2], result_type.element_type)
     return concat([llvm.BitcastOp(pair, r).result for r in registers])
+
+
+def lower_frag_load(op: ir.Operation) -> ir.Value:
+    """One scalar load per fragment element, at the lane's position in the operand layout."""
+    tile, result_type = op.operands[0], ir.VectorType(op.results[0].type)
+    element = str(ir.MemRefType(tile.type).element_type)
+    coords = layouts.operand_coords(ir.StringAttr(op.attributes["operand"]).value, element)
+    lane = Index(gpu.lane_id())
+    values = []
+    for i in range(result_type.shape[0]):
+        row, col = coords(lane, i)
+        values.append(memref.LoadOp(tile, [Index.of(row), Index.of(col)]).result)
+    return vector.from_elements(result_type, values)
+
+
+def round_tf32(value: ir.Value) -> ir.Value:
+    """cvt.rna.tf32.f32 of one f32 value, as f32."""
+    i32 = ir.IntegerType.get_signless(32)
+    attributes = {"rnd": "#nvvm.fp_rnd_mode<rna>"}
+    rounded = nvvm_op("nvvm.convert.float.to.tf32", [value], [i32], attributes).results[0]
+    return llvm.BitcastOp(value.type, rounded).result
+
+
+def lower_round_tf32(op: ir.Operation) -> ir.Value:
+    value = op.operands[0]
+    if not isinstance(value.type, ir.VectorType):
+        return round_tf32(value)
+    t = ir.VectorType(value.type)
+    elements = [round_tf32(vector.ExtractOp(value, [], [i]).result) for i in range(t.shape[0])]
+    return vector.from_elements(t, elements)
 
 
 def lower_mma_sync(op: ir.Operation) -> ir.Value:
     a, b, c = op.operands
     element = str(ir.VectorType(a.type).element_type)
+    if element == "f32":
+        return _lower_mma_sync_tf32(op)
     i32 = ir.IntegerType.get_signless(32)
 
     def registers(v: ir.Value, count: int) -> list[ir.Value]:
@@ -101,6 +141,33 @@ def lower_mma_sync(op: ir.Operation) -> ir.Value:
             "multiplicandAPtxType": f"#nvvm.mma_type<{element}>",
             "multiplicandBPtxType": f"#nvvm.mma_type<{element}>",
             "shape": "#nvvm.shape<m = 16, n = 8, k = 16>",
+            "operandSegmentSizes": "array<i32: 4, 2, 4>",
+        },
+    ).results[0]
+    return vector.from_elements(ir.VectorType(c.type), struct_fields(mma, 4))
+
+
+def _lower_mma_sync_tf32(op: ir.Operation) -> ir.Value:
+    """m16n8k8 .tf32: A as four b32 registers, B as two (the f32 bits), C as four f32."""
+    a, b, c = op.operands
+    i32 = ir.IntegerType.get_signless(32)
+
+    def registers(v: ir.Value, count: int) -> list[ir.Value]:
+        return [
+            llvm.BitcastOp(i32, vector.ExtractOp(v, [], [i]).result).result for i in range(count)
+        ]
+
+    accs = [vector.ExtractOp(c, [], [i]).result for i in range(4)]
+    mma = nvvm_op(
+        "nvvm.mma.sync",
+        [*registers(a, 4), *registers(b, 2), *accs],
+        [ir.Type.parse("!llvm.struct<(f32, f32, f32, f32)>")],
+        {
+            "layoutA": "#nvvm.mma_layout<row>",
+            "layoutB": "#nvvm.mma_layout<col>",
+            "multiplicandAPtxType": "#nvvm.mma_type<tf32>",
+            "multiplicandBPtxType": "#nvvm.mma_type<tf32>",
+            "shape": "#nvvm.shape<m = 16, n = 8, k = 8>",
             "operandSegmentSizes": "array<i32: 4, 2, 4>",
         },
     ).results[0]
@@ -175,6 +242,7 @@ def lower_wgmma(op: ir.Operation) -> ir.Value:
     acc, a, b = op.operands
     n = 8 * ir.MemRefType(b.type).shape[0]
     element = str(ir.MemRefType(a.type).element_type)
+    tf32 = element == "f32"  # m64nNk8 .tf32, B K-major (no transposed B for 32-bit types)
     struct = ir.Type.parse(f"!llvm.struct<({', '.join(['f32'] * (n // 2))})>")
     packed = llvm.mlir_undef(struct)
     for i in range(n // 2):
@@ -184,15 +252,16 @@ def lower_wgmma(op: ir.Operation) -> ir.Value:
         [packed, _descriptor(a), _descriptor(b)],
         [struct],
         {
-            "shape": f"#nvvm.shape<m = 64, n = {n}, k = 16>",
-            "typeA": f"#nvvm.wgmma_type<{element}>",
-            "typeB": f"#nvvm.wgmma_type<{element}>",
+            "shape": f"#nvvm.shape<m = 64, n = {n}, k = {8 if tf32 else 16}>",
+            "typeA": f"#nvvm.wgmma_type<{'tf32' if tf32 else element}>",
+            "typeB": f"#nvvm.wgmma_type<{'tf32' if tf32 else element}>",
             "typeD": "#nvvm.wgmma_type<f32>",
             "scaleA": "#nvvm.wgmma_scale_in<one>",
             "scaleB": "#nvvm.wgmma_scale_in<one>",
             "scaleD": "#nvvm.wgmma_scale_out<one>",
             "layoutA": "#nvvm.mma_layout<row>",  # K-major A
-            "layoutB": "#nvvm.mma_layout<row>",  # MN-major B (imm-trans-b = 1)
+            # MN-major B (imm-trans-b = 1); col: K-major B (tf32)
+            "layoutB": f"#nvvm.mma_layout<{'col' if tf32 else 'row'}>",
         },
     ).results[0]
     return vector.from_elements(ir.VectorType(acc.type), struct_fields(mma, n // 2))
@@ -218,11 +287,12 @@ def lower_cp_async(op: ir.Operation) -> None:
     """cp.async.cg of 16 bytes; out of bounds: src-size 0 (zero-fill) from a clamped address."""
     dst, src, *indices = op.operands
     rank = ir.MemRefType(src.type).rank
+    width = ir.MemRefType(dst.type).shape[0]  # 8 halves or 4 f32
     below = [
         arith.CmpIOp(arith.CmpIPredicate.ult, i, _dim(src, d)).result
         for d, i in enumerate(indices[:-1])
     ]
-    end = (Index(indices[-1]) + 8).value
+    end = (Index(indices[-1]) + width).value
     below.append(arith.CmpIOp(arith.CmpIPredicate.ule, end, _dim(src, rank - 1)).result)
     inside = below[0]
     for condition in below[1:]:
@@ -250,6 +320,8 @@ def lower_cp_async_sync(op: ir.Operation) -> None:
 
 _LOWERINGS = {
     "hwprim.ldmatrix": lower_ldmatrix,
+    "hwprim.frag_load": lower_frag_load,
+    "hwprim.round_tf32": lower_round_tf32,
     "hwprim.mma_sync": lower_mma_sync,
     "hwprim.frag_store": lower_frag_store,
     "hwprim.wgmma": lower_wgmma,
@@ -284,6 +356,11 @@ def check_chip(op: ir.Operation, chip: Chip) -> None:
             f"but the chip is {chip.name}",
             op.location,
         )
+    if op.name == "hwprim.round_tf32" and not chip.has_mma_sync:
+        raise CompileError(
+            f"'{op.name}' needs sm_80 or newer (cvt.rna.tf32.f32), but the chip is {chip.name}",
+            op.location,
+        )
     if op.name in SM80_OPS and not chip.has_mma_sync:
         raise CompileError(
             f"'{op.name}' needs sm_80 or newer (mma.sync m16n8k16, ldmatrix, cp.async), but "
@@ -293,7 +370,7 @@ def check_chip(op: ir.Operation, chip: Chip) -> None:
 
 
 class ConvertHwprimToNvvmPass(Pass):
-    """Lower TensorCore hwprim ops (ldmatrix, mma_sync, wgmma, cp_async, stores) to NVVM"""
+    """Lower TensorCore hwprim ops (ldmatrix, mma_sync, wgmma, cp_async, loads, stores) to NVVM"""
 
     argument = "convert-hwprim-to-nvvm"
     Options = Options

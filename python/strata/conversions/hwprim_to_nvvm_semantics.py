@@ -5,7 +5,10 @@ A fragment is a numpy array whose leading axis is the lane (32; 128 for wgmma), 
 lane's registers hold in the PTX ISA layouts of `tensorcore_layouts`; a value without the lane
 axis (an `arith.constant` accumulator) is the same on every lane. Warp-level ops run on all lanes
 at once. The matrix products are exact in f64 and rounded once to the f32 accumulator (the
-hardware's products are exact and its sums at least f32: the two agree to f32 rounding).
+hardware's products are exact and its sums at least f32: the two agree to f32 rounding). TF32
+operands (f32 mma_sync and wgmma) must already be TF32 values (`round_tf32`): an operand with any
+of its 13 low mantissa bits set is refused, since the PTX ISA does not say what the hardware
+makes of them.
 """
 
 from __future__ import annotations
@@ -35,6 +38,16 @@ def _exact(array: np.ndarray, bf16: bool) -> np.ndarray:
     return (bf16_to_f32(array) if bf16 else array).astype(np.float64)
 
 
+def _tf32(array: np.ndarray, what: str) -> np.ndarray:
+    """TF32 operand values as float64 (exact), refusing values that are not TF32."""
+    if not layouts.is_tf32(array):
+        raise Trap(
+            f"{what} holds f32 values that are not TF32 (13 low mantissa bits set): round them "
+            "with hwprim.round_tf32 first"
+        )
+    return np.asarray(array, dtype=np.float64)
+
+
 def _store_tile(base: np.ndarray, indices: Sequence[int], tile: np.ndarray, kind: str) -> None:
     """tile (f32) -> base[lead..., r:r+h, c:c+w], clipped to base's bounds, rounded to base's
     element type."""
@@ -56,7 +69,8 @@ def _store_tile(base: np.ndarray, indices: Sequence[int], tile: np.ndarray, kind
 @semantics("hwprim.ldmatrix")
 def _ldmatrix(op: OpContext) -> Kernel:
     rows, cols = op.operand_types[0].shape
-    table = layouts.ldmatrix_layout(rows, cols, bool(op.attr("trans")))
+    bits = 32 if str(op.operand_types[0].element_type) == "f32" else 16
+    table = layouts.ldmatrix_layout(rows, cols, bool(op.attr("trans")), bits)
 
     def run(tile: np.ndarray) -> np.ndarray:
         return layouts.to_fragment(tile, table)
@@ -64,14 +78,49 @@ def _ldmatrix(op: OpContext) -> Kernel:
     return run
 
 
+@semantics("hwprim.frag_load")
+def _frag_load(op: OpContext) -> Kernel:
+    element = str(op.operand_types[0].element_type)
+    table, _ = layouts.operand_layout(str(op.attr("operand")), element)
+
+    def run(tile: np.ndarray) -> np.ndarray:
+        return layouts.to_fragment(tile, table)
+
+    return run
+
+
+@semantics("hwprim.round_tf32")
+def _round_tf32(op: OpContext) -> Kernel:
+    def run(value: Any) -> Any:
+        rounded = layouts.round_tf32(value)
+        return rounded[()] if rounded.ndim == 0 else rounded  # a scalar stays np.float32
+
+    return run
+
+
 @semantics("hwprim.mma_sync")
 def _mma_sync(op: OpContext) -> Kernel:
+    if str(op.operand_types[0].element_type) == "f32":
+        return _mma_sync_tf32()
     bf16 = element_kind(op.operand_types[0]) == "bf16"
     a_table, b_table, c_table = layouts.a_layout(), layouts.b_layout(), layouts.c_layout()
 
     def run(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
         lhs = layouts.from_fragment(_exact(_lanes(a, 32, 8), bf16), a_table, (16, 16))
         rhs = layouts.from_fragment(_exact(_lanes(b, 32, 4), bf16), b_table, (16, 8))
+        acc = layouts.from_fragment(_lanes(c, 32, 4).astype(np.float64), c_table, (16, 8))
+        return layouts.to_fragment((lhs @ rhs + acc).astype(np.float32), c_table)
+
+    return run
+
+
+def _mma_sync_tf32() -> Kernel:
+    """m16n8k8 .tf32: A 16x8, B 8x8, C 16x8."""
+    a_table, b_table, c_table = layouts.tf32_a_layout(), layouts.tf32_b_layout(), layouts.c_layout()
+
+    def run(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+        lhs = layouts.from_fragment(_tf32(_lanes(a, 32, 4), "mma_sync a"), a_table, (16, 8))
+        rhs = layouts.from_fragment(_tf32(_lanes(b, 32, 2), "mma_sync b"), b_table, (8, 8))
         acc = layouts.from_fragment(_lanes(c, 32, 4).astype(np.float64), c_table, (16, 8))
         return layouts.to_fragment((lhs @ rhs + acc).astype(np.float32), c_table)
 
@@ -92,13 +141,20 @@ def _frag_store(op: OpContext) -> Kernel:
 
 @semantics("hwprim.wgmma")
 def _wgmma(op: OpContext) -> Kernel:
-    bf16 = element_kind(op.operand_types[1]) == "bf16"
+    kind = str(op.operand_types[1].element_type)
     n = 8 * op.operand_types[2].shape[0]
     table = layouts.wgmma_d_layout(n)
 
-    def run(acc: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def operands(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if kind == "f32":  # both K-major: 64 x 8 and (B^T) N x 8
+            lhs = _tf32(layouts.from_core_matrices(a), "wgmma a")
+            return lhs, _tf32(layouts.from_core_matrices(b), "wgmma b").T
+        bf16 = kind == "bf16"
         lhs = _exact(layouts.from_core_matrices(a), bf16)  # 64 x 16
-        rhs = _exact(layouts.from_core_matrices_mn(b), bf16)  # 16 x N
+        return lhs, _exact(layouts.from_core_matrices_mn(b), bf16)  # 16 x N (MN-major)
+
+    def run(acc: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        lhs, rhs = operands(a, b)
         c = layouts.from_fragment(_lanes(acc, 128, n // 2).astype(np.float64), table, (64, n))
         return layouts.to_fragment((lhs @ rhs + c).astype(np.float32), table)
 
@@ -120,10 +176,13 @@ def _wgmma_store(op: OpContext) -> Kernel:
 
 @semantics("hwprim.cp_async")
 def _cp_async(op: OpContext) -> Kernel:
+    width = op.operand_types[0].shape[0]  # 16 bytes: 8 halves or 4 f32
+
     def run(dst: np.ndarray, src: np.ndarray, *indices: int) -> None:
         *lead, col = (int(i) for i in indices)
-        inside = all(0 <= i < n for i, n in zip(lead, src.shape)) and 0 <= col <= src.shape[-1] - 8
-        where: tuple[Any, ...] = (*lead, slice(col, col + 8))
+        inside = all(0 <= i < n for i, n in zip(lead, src.shape))
+        inside = inside and 0 <= col <= src.shape[-1] - width
+        where: tuple[Any, ...] = (*lead, slice(col, col + width))
         dst[...] = src[where] if inside else 0
 
     return run

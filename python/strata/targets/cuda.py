@@ -61,8 +61,9 @@ class CUDATarget:
 
     name = "cuda"
 
-    def __init__(self, chip: str = "", **_: object):
+    def __init__(self, chip: str = "", tf32: bool = False, **_: object):
         self.chip = check_chip(chip or DEFAULT_CHIP)
+        self.tf32 = tf32  # f32 matmuls on TensorCores with TF32 operands
 
     # graph-dispatch-libcall options: matmuls go to cuBLAS; the CPU libraries' rules do not apply.
     dispatch_rules = " default-rules=false rules=graph.matmul:cublas.gemm"
@@ -75,7 +76,8 @@ class CUDATarget:
     def lower_tensor_programs(self, *, tensorize: bool) -> list[Element]:
         elements: list[Element] = []
         if tensorize and registry.get_pass("tprog-gpu-tensorize") is not None:
-            elements += make_element("tprog-gpu-tensorize", f"chip={self.chip}")
+            options = f"chip={self.chip} tf32={str(self.tf32).lower()}"
+            elements += make_element("tprog-gpu-tensorize", options)
         elements += make_element("tprog-gpu-schedule")
         elements += make_element("convert-tprog-to-scf")
         elements += make_element("convert-tprog-to-gpu")

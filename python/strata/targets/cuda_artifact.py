@@ -162,11 +162,17 @@ class CudaArtifact:
 
 
 def build_artifact(
-    lowered: ir.Operation, *, entry: str, chip: str, n_inputs: int, cubin: bool | None = None
+    lowered: ir.Operation,
+    *,
+    entry: str,
+    chip: str,
+    n_inputs: int,
+    cubin: bool | None = None,
+    tf32: bool = False,
 ) -> CudaArtifact:
     """The artifact of a module lowered by `strata-lower-to-llvm{target=cuda}`. `cubin`: True
     requires ptxas, None uses it when found, False skips it (PTX only; the driver JITs it)."""
-    host = HostTranslator(lowered, entry, chip, n_inputs).manifest
+    host = HostTranslator(lowered, entry, chip, n_inputs, tf32=tf32).manifest
     ptx = ptx_of(lowered)
     cubins: dict[str, bytes] = {}
     if cubin or (cubin is None and ptxas_path() is not None):
@@ -231,7 +237,12 @@ def compile_cuda(
     lowered = ir.Module.parse(module.get_asm(enable_debug_info=True), context=module.context)
     lower_to_llvm(lowered, target="cuda", chip=chip, **pipeline_options)
     artifact = build_artifact(
-        lowered.operation, entry=entry, chip=chip or DEFAULT_CHIP, n_inputs=n_inputs, cubin=cubin
+        lowered.operation,
+        entry=entry,
+        chip=chip or DEFAULT_CHIP,
+        n_inputs=n_inputs,
+        cubin=cubin,
+        tf32=bool(pipeline_options.get("tf32")),
     )
     if inputs is not None:
         artifact.extras["inputs"] = {f"arg{i}": np.asarray(a) for i, a in enumerate(inputs)}

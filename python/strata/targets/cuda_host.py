@@ -106,8 +106,11 @@ class Manifest:
 class HostTranslator:
     """Runs the host code of `entry` symbolically into a `Manifest`."""
 
-    def __init__(self, module: ir.Operation, entry: str, chip: str, n_inputs: int):
+    def __init__(
+        self, module: ir.Operation, entry: str, chip: str, n_inputs: int, *, tf32: bool = False
+    ):
         self.module = module
+        self.tf32 = tf32  # library gemms on f32 may use TF32 TensorCores
         self.manifest = Manifest(chip=chip, entry=entry)
         self.globals: dict[str, Ref] = {}
         fn = lookup_function(module, entry)
@@ -352,4 +355,4 @@ class HostTranslator:
                 op.location,
             )
         refs = [self._get(env, v, op) for v in op.operands]
-        self.manifest.steps.append(step(op, *[r.described() for r in refs]))
+        self.manifest.steps.append(step(op, *[r.described() for r in refs], allow_tf32=self.tf32))

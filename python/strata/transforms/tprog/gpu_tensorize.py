@@ -1,12 +1,14 @@
-"""tprog-gpu-tensorize: f16/bf16 matmul blocks -> TensorCore kernels (bound loop nests).
+"""tprog-gpu-tensorize: f16/bf16 (and, with `tf32`, f32) matmul blocks -> TensorCore kernels.
 
 Input: tensor programs as `convert-graph-to-tprog` emits them. A block C[b.., i, j] += A[b.., i, k]
 * B[b.., k, j] with C = 0 as init (the matmul blocks `convert-tprog-to-hwprim` recognizes, batch
 dimensions broadcast or not) on f16 or bf16 is replaced by one kernel nest (see
 `gpu_tensorize_kernels`): blockIdx over output tiles and batches, warps on threadIdx.y,
 shared-memory tiles filled by cooperative fetch loops, f32 accumulators carried as fragments;
-ldmatrix + mma.sync on sm_80 ... sm_90, wgmma on sm_90a. Other blocks are left as they are
-(`tprog-gpu-schedule` binds them).
+ldmatrix + mma.sync on sm_80 ... sm_90, wgmma on sm_90a. With `tf32=true` (what
+torch.backends.cuda.matmul.allow_tf32 allows) f32 blocks are tensorized too: their operands are
+rounded to TF32 (10 mantissa bits, cvt.rna) and accumulated in f32 (mma.sync m16n8k8 .tf32,
+wgmma m64nNk8 .tf32). Other blocks are left as they are (`tprog-gpu-schedule` binds them).
 """
 
 from __future__ import annotations
@@ -25,20 +27,26 @@ from strata.passes import Pass
 from strata.transforms.tprog import gpu_tensorize_kernels as kernels
 
 ELEMENTS = (("f16", "f16", "f16"), ("bf16", "bf16", "bf16"))
+TF32_ELEMENTS = (("f32", "f32", "f32"),)  # with the tf32 option
 MAX_GRID_YZ = 65535
 
 
 @dataclass(frozen=True)
 class Options:
     chip: str = field(default="sm_80", metadata={"help": "target GPU: sm_80 ... sm_90, sm_90a"})
+    tf32: bool = field(
+        default=False,
+        metadata={"help": "tensorize f32 matmuls too, with operands rounded to TF32"},
+    )
 
     def __post_init__(self) -> None:
         Chip.parse(self.chip, "tprog-gpu-tensorize")  # a PipelineError naming the bad value
 
 
-def match_tensorcore_matmul(op: ir.Operation) -> cpu.MatmulMatch | str:
-    """The matmul block `op` on f16 or bf16, or why it is not one. The structure is the one
-    `convert-tprog-to-hwprim` matches (its helpers read the loads, batch maps and loops)."""
+def match_tensorcore_matmul(op: ir.Operation, *, tf32: bool = False) -> cpu.MatmulMatch | str:
+    """The matmul block `op` on f16 or bf16 (and f32 when `tf32`), or why it is not one. The
+    structure is the one `convert-tprog-to-hwprim` matches (its helpers read the loads, batch
+    maps and loops)."""
     block = op.opview
     iterators = cpu.matmul_iterators(block)
     if isinstance(iterators, str):
@@ -77,8 +85,9 @@ def match_tensorcore_matmul(op: ir.Operation) -> cpu.MatmulMatch | str:
             ):
                 return "its init does not store C[i, j] = 0"
             elements = tuple(str(v.type.element_type) for v in (a[0], b[0], out))
-            if elements not in ELEMENTS:
-                return f"its operands are {' x '.join(elements[:2])} into {elements[2]}"
+            if elements not in ELEMENTS + (TF32_ELEMENTS if tf32 else ()):
+                found = f"its operands are {' x '.join(elements[:2])} into {elements[2]}"
+                return found + (" (f32 needs the tf32 option)" if elements in TF32_ELEMENTS else "")
             loops = cpu._enclosing_loops(op, block.iter_values)
             if loops is None:
                 return "it is not directly under its own loops, one per iteration value"
@@ -95,14 +104,18 @@ def kernel_config(match: cpu.MatmulMatch, chip: Chip) -> kernels.Config | None:
     if not all(ir.MemRefType(v.type).has_static_shape for v in (match.lhs, match.rhs, match.out)):
         return None
     *batch, m, n = match.out.type.shape
-    config = kernels.Config.for_shape(m, n, match.lhs.type.shape[-1], wgmma=chip.has_wgmma)
+    bits = 32 if str(match.lhs.type.element_type) == "f32" else 16
+    config = kernels.Config.for_shape(
+        m, n, match.lhs.type.shape[-1], wgmma=chip.has_wgmma, bits=bits
+    )
     if math.prod(batch) > MAX_GRID_YZ or -(-m // config.bm) > MAX_GRID_YZ:
         return None
     return config
 
 
 class TprogGpuTensorizePass(Pass):
-    """Rewrite f16/bf16 matmul blocks into TensorCore kernels (mma.sync, or wgmma on sm_90a)"""
+    """Rewrite f16/bf16 (with tf32: f32) matmul blocks into TensorCore kernels (mma.sync, or
+    wgmma on sm_90a)"""
 
     argument = "tprog-gpu-tensorize"
     Options = Options
@@ -116,7 +129,7 @@ class TprogGpuTensorizePass(Pass):
                 continue
             rewritten = False
             for op in [op for op in walk(fn) if op.name == "tprog.block"]:
-                match = match_tensorcore_matmul(op)
+                match = match_tensorcore_matmul(op, tf32=self.options.tf32)
                 if isinstance(match, str):
                     continue
                 config = kernel_config(match, chip)
