@@ -12,13 +12,23 @@ replayable trace (option `trace-file` writes them, `tprog-apply-schedule` replay
   (cache_write local), the A and B tiles of each k step in shared memory (cache_read shared,
   cooperative fetch, barriers); the elementwise epilogue of the fused function is inlined into
   the write-back; shapes that are not tile multiples run under the blocks' domain guards.
-- smaller matmuls and reductions (softmax, layer_norm, reduce_*, pooling): the spatial loops
-  fused, split by `max-threads` onto blockIdx.x / threadIdx.x, the reduction serial per thread
-  in a register (cache_write local) when the block allows it.
+- reductions of at least 64 elements per row (softmax, log_softmax, layer_norm, reduce_*,
+  global pooling; a full reduction is one row), with the nests of their function that work row
+  by row (a row program: softmax's exp and divide, layer_norm's normalization): one kernel, a
+  row per thread block (rows fused onto blockIdx.x) and T threads (a power of two, up to
+  `max-threads`) sharing it. A reduction is split by T (`rfactor` over the threads: each thread
+  accumulates a strided slice in a register), then `cross_thread_reduction` (the partials in
+  shared memory, a tree of log2(T) steps with barriers, thread 0 writing the row's result); the
+  other nests stride their row over the threads (a nest without inner loops runs on thread 0);
+  `merge` makes the nests one kernel, barriers between them, when they use their buffers row
+  by row.
+- smaller matmuls and shorter reductions (pooling windows, softmax over a few elements): the
+  spatial loops fused, split by `max-threads` onto blockIdx.x / threadIdx.x, the reduction
+  serial per thread in a register (cache_write local) when the block allows it.
 - everything else (elementwise, layout, im2col, pad, ...): the loops fused and split by
   `max-threads` onto blockIdx.x / threadIdx.x (grid.x may exceed 65535).
-- a nest without a spatial loop (a full reduction to a scalar) runs on one thread: a unit loop
-  bound to blockIdx.x (grid 1, block 1).
+- a nest without a spatial loop (a full reduction to a scalar of fewer than 64 elements) runs
+  on one thread: a unit loop bound to blockIdx.x (grid 1, block 1).
 """
 
 from __future__ import annotations
@@ -35,10 +45,11 @@ from strata.irutil import functions, symbol_name, walk
 from strata.passes import Pass, PipelineError
 from strata.transforms.tprog import bind, nest
 from strata.transforms.tprog.nest import ScheduleError
-from strata.transforms.tprog.schedule import Schedule
+from strata.transforms.tprog.schedule import LoopRV, Schedule
 
 MICRO = 4  # rows and columns of the micro-tile each thread accumulates
 MIN_TILED = 32  # rows and columns a matmul needs for the tiled schedule
+MIN_SHARED = 64  # elements per row from which the threads of a block share the reduction
 
 
 @dataclass(frozen=True)
@@ -132,6 +143,97 @@ def _match_matmul(block: ir.Operation) -> _Matmul | None:
     return _Matmul(names[:-3], i, j, k, dom[-3], dom[-2], math.prod(dom[:-3]), lhs[0], rhs[0])
 
 
+@dataclass
+class _RowNest:
+    """A nest of a row program: its block, the loops of its rows (in the rows' order) and the
+    others (in nest order); a reduction's other loops are its reduction loops."""
+
+    block: str
+    rows: list[str]
+    inner: list[str]
+    reduction: bool
+    extent: int  # iterations of the inner loops
+
+
+def _plain_loops(block: ir.Operation, indices: list[ir.Value]) -> list[str] | None:
+    """The loops binding `indices` (variables of `block`), each one loop, all distinct."""
+    args = list(block.opview.body.arguments) + list(block.opview.init.arguments)
+    count = len(block.opview.iter_values)
+    names = []
+    for index in indices:
+        if index not in args:
+            return None
+        expr = nest.binding_of(block.operands[args.index(index) % count])
+        if expr is None or expr.op != "var":
+            return None
+        names.append(expr.args[0])
+    return names if len(set(names)) == len(names) else None
+
+
+def _row_program(tops: list[ir.Operation]) -> list[_RowNest] | None:
+    """The nests `tops` as a row program, or None: a reduction of at least `MIN_SHARED`
+    elements per row (no rows: a full reduction), and every nest working row by row (reductions
+    over the same spatial domain; other nests reading or writing one of their results at plain
+    loops, the rows)."""
+    blocks: list[tuple[ir.Operation, list[ir.Operation]]] = []
+    for top in tops:
+        if top.name == "tprog.block":
+            blocks.append((top, []))
+            continue
+        if not nest.is_loop(top) or bind.has_binding(top):
+            return None
+        chain = _chain(top)
+        found = [b for b in walk(top) if b.name == "tprog.block"]
+        if len(found) != 1 or found[0].parent != chain[-1] or _match_matmul(found[0]):
+            return None  # matmuls keep their schedules: threads along k would not coalesce
+        blocks.append((found[0], chain))
+    anchor = None
+    for block, _ in blocks:
+        view = block.opview
+        types = view.iter_types
+        reduced = math.prod(d for d, t in zip(view.dom, types) if t == IterType.REDUCTION)
+        if IterType.REDUCTION in types and reduced >= MIN_SHARED:
+            anchor = view
+            break
+    if anchor is None:
+        return None
+    shape = [d for d, t in zip(anchor.dom, anchor.iter_types) if t == IterType.SPATIAL]
+    outputs = []
+    for block, _ in blocks:
+        view = block.opview
+        spatial = [d for d, t in zip(view.dom, view.iter_types) if t == IterType.SPATIAL]
+        if IterType.REDUCTION in view.iter_types and spatial == shape and len(view.writes) == 1:
+            outputs.append(view.writes[0])
+    result = []
+    for block, chain in blocks:
+        view = block.opview
+        extents = {nest.loop_name(lp): nest.loop_extent(lp) for lp in chain}
+        rows = None
+        for op in walk(block):
+            if op.name not in ("memref.load", "memref.store"):
+                continue
+            first = 1 if op.name == "memref.load" else 2
+            if op.operands[first - 1] in outputs:
+                rows = _plain_loops(block, list(op.operands)[first:])
+                if rows is not None:
+                    break
+        if rows is None or [extents[r] for r in rows] != shape:
+            return None
+        inner = [n for n in extents if n not in rows]
+        reduction = IterType.REDUCTION in view.iter_types
+        if reduction and any(
+            bind.carried_reduction(lp) is None for lp in chain if nest.loop_name(lp) in inner
+        ):
+            return None
+        size = math.prod(extents[n] for n in inner)
+        result.append(_RowNest(view.block_name, rows, inner, reduction, size))
+    return result
+
+
+def _power_of_two_below(n: int) -> int:
+    return 1 << (max(n, 1).bit_length() - 1)
+
+
 def _spatial_loops(chain: list[ir.Operation]) -> tuple[list[str], list[str]]:
     spatial = [nest.loop_name(lp) for lp in chain if bind.carried_reduction(lp) is None]
     other = [nest.loop_name(lp) for lp in chain if nest.loop_name(lp) not in spatial]
@@ -155,6 +257,11 @@ class _Scheduler:
             if match is not None and self._tiles(match):
                 self.matmul(blocks[0].opview.block_name, match)
                 return
+        if single and IterType.REDUCTION in blocks[0].opview.iter_types:
+            shared = self.shared_reduction(top)
+            if shared is not None:
+                self.rows([shared])
+                return
         spatial, other = _spatial_loops(chain)
         names = [nest.loop_name(lp) for lp in chain]
         if single and spatial and other and names != spatial + other:
@@ -168,6 +275,49 @@ class _Scheduler:
         if len(blocks) == 1 and IterType.REDUCTION in blocks[0].opview.iter_types:
             self.registers(blocks[0].opview.block_name)
 
+    def rows(self, nests: list[_RowNest]) -> None:
+        """One kernel for the rows of a row program: each row on a thread block (blockIdx.x),
+        its threads sharing the row: reductions split across them (rfactor, partials in
+        registers, a cross-thread tree in shared memory), the other nests' elements strided
+        over them, a nest without inner loops on one thread; the nests merged into one kernel
+        when they use their buffers row by row."""
+        sch = self.sch
+        largest = max(n.extent for n in nests if n.reduction)
+        threads = min(_power_of_two_below(self.options.max_threads), _power_of_two_below(largest))
+        kernels = []
+        for n in nests:
+            loops = [nest.loop_name(lp) for lp in nest.enclosing_loops(sch._block_op(n.block))]
+            if loops != n.rows + n.inner:
+                sch.reorder(*n.rows, *n.inner)
+            if n.rows:
+                row = sch.fuse(*n.rows) if len(n.rows) > 1 else LoopRV(n.rows[0])
+            else:  # a full reduction: one row
+                row = sch.add_unit_loop(n.inner[0] if n.inner else n.block)
+            sch.bind(row, "blockIdx.x")
+            kernels.append(row)
+            if not n.inner:
+                sch.bind(sch.add_unit_loop(n.block), "threadIdx.x")
+                continue
+            inner = sch.fuse(*n.inner) if len(n.inner) > 1 else LoopRV(n.inner[0])
+            count = min(threads, _power_of_two_below(n.extent))
+            serial, lanes = sch.split(inner, [None, count])
+            sch.reorder(lanes, serial)
+            if n.reduction:
+                rf = sch.rfactor(n.block, lanes)
+                sch.bind(lanes, "threadIdx.x")
+                try:
+                    sch.cache_write(rf, 0, "local")
+                except ScheduleError:
+                    pass  # the partial is computed in one step: no accumulator
+                sch.cross_thread_reduction(n.block)
+            else:
+                sch.bind(lanes, "threadIdx.x")
+        if len(kernels) > 1:
+            try:
+                sch.merge(*kernels)
+            except ScheduleError:
+                pass  # separate kernels, one per nest
+
     def _tiles(self, match: _Matmul) -> bool:
         tm, tn, _ = self.options.matmul_tile
         return (
@@ -176,6 +326,14 @@ class _Scheduler:
             and -(-match.m // tm) <= bind.MAX_GRID_DIM["y"]
             and match.count <= bind.MAX_GRID_DIM["z"]
         )
+
+    def shared_reduction(self, top: ir.Operation) -> _RowNest | None:
+        """A reduction nest alone as a row program (rows: its spatial loops, none for a full
+        reduction), when a row has at least `MIN_SHARED` elements."""
+        if self.options.max_threads < 2:
+            return None
+        program = _row_program([top])
+        return program[0] if program else None
 
     def threads(self, loops: list[str], limit: int) -> None:
         """Fuse `loops` (outermost first, perfectly nested) and split onto blocks of threads."""
@@ -285,7 +443,21 @@ def default_schedule(
     scheduler = _Scheduler(sch, options)
     scheduler.inline_elementwise()
     scheduled = []
-    for key in _nest_keys(sch.fn):
+    keys = _nest_keys(sch.fn)
+    tops = [_find_nest(sch.fn, key) for key in keys]
+    program = None
+    if len(keys) > 1 and options.max_threads > 1:
+        program = _row_program(tops)  # type: ignore[arg-type]
+    if program is not None:
+        try:
+            scheduler.rows(program)
+        except ScheduleError as e:
+            raise CompileError(
+                f"tprog-gpu-schedule: no GPU schedule for the row program '{func_name}': {e}",
+                sch.fn.location,
+            ) from None
+        scheduled, keys = keys, []
+    for key in keys:
         top = _find_nest(sch.fn, key)
         if top is None or bind.has_binding(top):
             continue  # inlined into another nest, or bound by an earlier pass

@@ -32,6 +32,7 @@ from strata.transforms.tprog import (
     cache,
     compute_at,
     gpu_cache,
+    gpu_reduction,
     inline,
     loops,
     nest,
@@ -254,6 +255,36 @@ class Schedule:
         self._record(
             "decompose_reduction", {"block": BlockRV(str(block)), "loop": LoopRV(str(loop))}, [rv]
         )
+        return rv
+
+    @_primitive
+    def rfactor(self, block: BlockRV | str, loop: LoopRV | str) -> BlockRV:
+        """Split reduction block `block` (`out = combine(out, value)`: add, mul, max, min) over
+        loop `loop`: a new block `<name>_rf` computes one partial result per iteration of `loop`
+        (which then binds a spatial variable: it can be bound to threads), and `block` combines
+        the partials in a nest of its own after its reduction loops. The rf block."""
+        name = reduction.rfactor(self.fn, self._block_op(block), self._loop_op(loop))
+        rv = BlockRV(name)
+        self._record("rfactor", {"block": BlockRV(str(block)), "loop": LoopRV(str(loop))}, [rv])
+        return rv
+
+    @_primitive
+    def cross_thread_reduction(self, block: BlockRV | str) -> None:
+        """Reduce the partials that `block` combines (after `rfactor`, whose loop is bound to a
+        threadIdx axis) across the threads of the block: the partials in shared memory, a tree
+        of log2(n) steps on that axis with a `gpu.barrier` after each, one thread combining
+        the last partial into the result (gpu_reduction.py)."""
+        gpu_reduction.cross_thread_reduction(self.fn, self._block_op(block))
+        self._record("cross_thread_reduction", {"block": BlockRV(str(block))})
+
+    @_primitive
+    def merge(self, *loops: LoopRV | str) -> LoopRV:
+        """Merge sibling loops of one extent (outermost of their nests, in program order; serial
+        or bound to one blockIdx axis) into the first, which runs their bodies in order; each
+        buffer two of them share must be used row by row. Merged kernels get a `gpu.barrier`
+        between the bodies."""
+        rv = LoopRV(gpu_reduction.merge(self.fn, [self._loop_op(lp) for lp in loops]))
+        self._record("merge", {"loops": [LoopRV(str(lp)) for lp in loops]}, [rv])
         return rv
 
     @_primitive

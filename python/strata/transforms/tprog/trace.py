@@ -13,8 +13,11 @@ accepts only this shape (no other Python), so replaying a trace file runs no cod
 from __future__ import annotations
 
 import ast
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
+
+_LOOP_LISTS = ("reorder", "fuse", "merge")  # primitives taking loops as positional arguments
 
 
 class TraceError(ValueError):
@@ -33,7 +36,7 @@ class Instruction:
 
     def __str__(self) -> str:
         items = list(self.inputs.items())
-        if self.kind in ("reorder", "fuse"):
+        if self.kind in _LOOP_LISTS:
             args = [_fmt(v) for v in items[0][1]]
         else:
             args = [_fmt(items[0][1])] + [f"{k}={_fmt(v)}" for k, v in items[1:]]
@@ -106,7 +109,7 @@ class Trace:
         for ins, run in self._steps(schedule):
             try:
                 run()
-            except ScheduleError as e:
+            except (ScheduleError, TraceError) as e:
                 error = TraceError(str(e))
                 error.line = ins.line
                 raise error from None
@@ -128,12 +131,17 @@ class Trace:
         def step(ins: Instruction) -> None:
             method = getattr(schedule, ins.kind)
             inputs = {k: resolve(v) for k, v in ins.inputs.items()}
-            if ins.kind in ("reorder", "fuse"):
-                result = method(*inputs["loops"])
+            if ins.kind in _LOOP_LISTS:
+                args, kwargs = inputs["loops"], {}
             elif ins.kind.startswith("sample_"):
-                result = method(**inputs, decision=ins.decision)
+                args, kwargs = [], {**inputs, "decision": ins.decision}
             else:
-                result = method(**inputs)
+                args, kwargs = [], inputs
+            try:
+                inspect.signature(method).bind(*args, **kwargs)
+            except TypeError as e:
+                raise TraceError(f"sch.{ins.kind}: {e}") from None
+            result = method(*args, **kwargs)
             if ins.kind == "sample_perfect_tile":
                 for name, value in zip(ins.outputs, result):
                     env[name] = value
@@ -162,6 +170,9 @@ _PARAMS = {
     "vectorize": ["loop"],
     "unroll": ["loop"],
     "decompose_reduction": ["block", "loop"],
+    "rfactor": ["block", "loop"],
+    "cross_thread_reduction": ["block"],
+    "merge": ["loops"],
     "compute_inline": ["block"],
     "blockize": ["loop"],
     "compute_at": ["block", "loop"],
