@@ -13,6 +13,7 @@ import re
 import numpy as np
 import pytest
 import strata
+from gpu_programs import SCHEDULE, graph, kernels, tprog
 from mlir import ir
 from mlir.dialects import affine
 from strata.dialects.tprog import PRIM_FUNC
@@ -24,32 +25,6 @@ from strata.transforms.tprog.gpu_schedule import default_schedule
 from strata.transforms.tprog.nest import ScheduleError
 from strata.transforms.tprog.schedule import Schedule
 from strata.transforms.tprog.trace import Trace
-
-SCHEDULE = "graph-fuse-ops,convert-graph-to-tprog,tprog-gpu-schedule"
-
-
-def graph(build, *shapes):
-    b = strata.GraphBuilder("f")
-    inputs = [b.input(s) for s in shapes]
-    out = build(b, *inputs)
-    return b.finish(*(out if isinstance(out, tuple) else (out,)))
-
-
-def tprog(build, *shapes):
-    module = graph(build, *shapes)
-    Pipeline.parse("graph-fuse-ops,convert-graph-to-tprog").run(module)
-    return module
-
-
-def kernels(module) -> list[bind.KernelInfo]:
-    found = []
-    for fn in functions(module.operation):
-        if PRIM_FUNC in fn.attributes:
-            for op in fn.regions[0].blocks[0].operations:
-                assert op.operation.name != "tprog.block", "a block outside any kernel"
-                if nest.is_loop(op.operation):
-                    found.append(bind.check_kernel(op.operation))
-    return found
 
 
 def permute_threads(module, multiplier: int) -> None:

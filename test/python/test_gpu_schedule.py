@@ -9,49 +9,17 @@ import re
 import numpy as np
 import pytest
 import strata
+from gpu_programs import SCHEDULE, graph, kernels, prim_funcs, tprog
 from mlir import ir
 from mlir.dialects import gpu
 from numpy.lib.stride_tricks import sliding_window_view
-from strata.dialects.tprog import PRIM_FUNC
-from strata.irutil import functions, symbol_name, walk
+from strata.irutil import symbol_name, walk
 from strata.pipelines import Pipeline
 from strata.transforms.tprog import bind, nest
 from strata.transforms.tprog.gpu_schedule import default_schedule
 from strata.transforms.tprog.nest import ScheduleError
 from strata.transforms.tprog.schedule import Schedule
 from strata.transforms.tprog.trace import Trace
-
-SCHEDULE = "graph-fuse-ops,convert-graph-to-tprog,tprog-gpu-schedule"
-
-
-def graph(build, *shapes):
-    """The module of `build(builder, *inputs)` for inputs of `shapes`."""
-    b = strata.GraphBuilder("f")
-    inputs = [b.input(s) for s in shapes]
-    out = build(b, *inputs)
-    return b.finish(*(out if isinstance(out, tuple) else (out,)))
-
-
-def tprog(build, *shapes):
-    module = graph(build, *shapes)
-    Pipeline.parse("graph-fuse-ops,convert-graph-to-tprog").run(module)
-    return module
-
-
-def prim_funcs(module):
-    return [f for f in functions(module.operation) if PRIM_FUNC in f.attributes]
-
-
-def kernels(module) -> list[bind.KernelInfo]:
-    """Every top-level loop nest of every tensor program, checked as a kernel."""
-    found = []
-    for fn in prim_funcs(module):
-        for op in fn.regions[0].blocks[0].operations:
-            op = op.operation
-            assert op.name != "tprog.block", "a block outside any kernel"
-            if nest.is_loop(op):
-                found.append(bind.check_kernel(op))
-    return found
 
 
 def check(build, arrays, expected, *, rtol=1e-4, atol=1e-4):

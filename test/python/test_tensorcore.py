@@ -5,15 +5,12 @@ ptxas for sm_80 (mma.sync, ldmatrix) and sm_90a (wgmma)."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 import strata
 from mlir import ir
-from mlir.passmanager import PassManager
 from strata.compiler import parse_module
 from strata.conversions import tensorcore_layouts as layouts
 from strata.conversions.hwprim_to_nvvm import ConvertHwprimToNvvmPass
@@ -22,6 +19,7 @@ from strata.interpreter.values import bf16_to_f32, f32_to_bf16
 from strata.irutil import walk
 from strata.passes import get_pass
 from strata.pipelines import Pipeline
+from tensorcore_ptx import assembles, kernel_ptx, needs_ptxas
 
 WG = "#gpu.address_space<workgroup>"
 
@@ -365,10 +363,6 @@ def test_only_the_matmul_of_a_fused_function_is_tensorized(rng: np.random.Genera
 
 # ---- PTX accepted by ptxas ----------------------------------------------------------------------
 
-PTXAS = shutil.which("ptxas") or (
-    "/usr/local/cuda/bin/ptxas" if Path("/usr/local/cuda/bin/ptxas").exists() else None
-)
-needs_ptxas = pytest.mark.skipif(PTXAS is None, reason="ptxas (CUDA toolkit) not found")
 
 MMA_KERNEL = f"""
 module attributes {{gpu.container_module}} {{
@@ -416,49 +410,21 @@ module attributes {{gpu.container_module}} {{
   }}
 }}"""  # noqa: E501
 
-DEVICE_PIPELINE = (
-    "builtin.module(nvvm-attach-target{{chip={chip} features=+ptx80 O=3}},"
-    "gpu.module(expand-strided-metadata,lower-affine,convert-scf-to-cf,convert-gpu-to-nvvm,"
-    "convert-nvvm-to-llvm,canonicalize,cse,reconcile-unrealized-casts),"
-    "gpu-module-to-binary{{format=isa}})"
-)
-
-
-def _ptx(module: ir.Operation, chip: str) -> str:
-    with module.context:
-        ConvertHwprimToNvvmPass(chip=chip).run(module)
-        PassManager.parse(DEVICE_PIPELINE.format(chip=chip)).run(module)
-    from mlir.dialects import gpu
-
-    binary = next(op for op in walk(module) if op.name == "gpu.binary")
-    return gpu.ObjectAttr(binary.attributes["objects"][0]).object.decode()
-
-
-def _assemble(ptx: str, chip: str, tmp_path: Path) -> None:
-    source = tmp_path / f"kernel.{chip}.ptx"
-    source.write_text(ptx)
-    done = subprocess.run(
-        [PTXAS, f"-arch={chip}", str(source), "-o", str(tmp_path / "kernel.cubin")],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-
 
 @needs_ptxas
 def test_ptxas_accepts_mma_sync_and_ldmatrix(tmp_path: Path) -> None:
-    ptx = _ptx(parse_module(MMA_KERNEL), "sm_80")
+    ptx = kernel_ptx(parse_module(MMA_KERNEL), "sm_80")
     assert "ldmatrix.sync.aligned.m8n8.x4.shared.b16" in ptx
     assert "ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16" in ptx
     assert "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32" in ptx
     assert "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32" in ptx
     assert "cp.async.cg.shared.global" in ptx and "cp.async.wait_group" in ptx
-    _assemble(ptx, "sm_80", tmp_path)
+    assembles(ptx, "sm_80")
 
 
 @needs_ptxas
 def test_ptxas_accepts_wgmma(tmp_path: Path) -> None:
-    ptx = _ptx(parse_module(WGMMA_KERNEL), "sm_90a")
+    ptx = kernel_ptx(parse_module(WGMMA_KERNEL), "sm_90a")
     for instruction in (
         "fence.proxy.async.shared::cta",
         "wgmma.fence.sync.aligned",
@@ -467,7 +433,7 @@ def test_ptxas_accepts_wgmma(tmp_path: Path) -> None:
         "wgmma.wait_group.sync.aligned",
     ):
         assert instruction in ptx
-    _assemble(ptx, "sm_90a", tmp_path)
+    assembles(ptx, "sm_90a")
 
 
 @needs_ptxas
@@ -480,7 +446,7 @@ def test_ptxas_accepts_a_tensorized_kernel(chip: str, tmp_path: Path) -> None:
         f"tprog-gpu-tensorize{{chip={chip}}},convert-tprog-to-scf,convert-tprog-to-gpu,"
         "gpu-kernel-outlining"
     ).run(module)
-    ptx = _ptx(module.operation, chip)
+    ptx = kernel_ptx(module.operation, chip)
     expected = ("wgmma.mma_async",) if chip == "sm_90a" else ("mma.sync", "cp.async.cg", "ldmatrix")
     assert all(instruction in ptx for instruction in expected)
-    _assemble(ptx, chip, tmp_path)
+    assembles(ptx, chip)

@@ -6,16 +6,12 @@ lane, and PTX with mma.sync .tf32 (sm_80) and wgmma .tf32 (sm_90a) accepted by p
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 import strata
 from mlir import ir
-from mlir.dialects import gpu
-from mlir.passmanager import PassManager
 from strata.compiler import parse_module
 from strata.conversions import tensorcore_layouts as layouts
 from strata.conversions.hwprim_to_nvvm import ConvertHwprimToNvvmPass
@@ -23,6 +19,7 @@ from strata.frontends.builder import GraphBuilder
 from strata.irutil import walk
 from strata.passes import get_pass
 from strata.pipelines import Pipeline
+from tensorcore_ptx import assembles, kernel_ptx, needs_ptxas
 
 WG = "#gpu.address_space<workgroup>"
 
@@ -306,17 +303,6 @@ def test_f32_matmuls_stay_without_tf32(options: str) -> None:
 
 # ---- PTX accepted by ptxas ----------------------------------------------------------------------
 
-PTXAS = shutil.which("ptxas") or (
-    "/usr/local/cuda/bin/ptxas" if Path("/usr/local/cuda/bin/ptxas").exists() else None
-)
-needs_ptxas = pytest.mark.skipif(PTXAS is None, reason="ptxas (CUDA toolkit) not found")
-
-DEVICE_PIPELINE = (
-    "builtin.module(nvvm-attach-target{{chip={chip} features=+ptx80 O=3}},"
-    "gpu.module(expand-strided-metadata,lower-affine,convert-scf-to-cf,convert-gpu-to-nvvm,"
-    "convert-nvvm-to-llvm,canonicalize,cse,reconcile-unrealized-casts),"
-    "gpu-module-to-binary{{format=isa}})"
-)
 
 TF32_KERNEL = f"""
 module attributes {{gpu.container_module}} {{
@@ -344,28 +330,9 @@ module attributes {{gpu.container_module}} {{
 }}"""  # noqa: E501
 
 
-def _ptx(module: ir.Operation, chip: str) -> str:
-    with module.context:
-        ConvertHwprimToNvvmPass(chip=chip).run(module)
-        PassManager.parse(DEVICE_PIPELINE.format(chip=chip)).run(module)
-    binary = next(op for op in walk(module) if op.name == "gpu.binary")
-    return gpu.ObjectAttr(binary.attributes["objects"][0]).object.decode()
-
-
-def _assemble(ptx: str, chip: str, tmp_path: Path) -> None:
-    source = tmp_path / f"kernel.{chip}.ptx"
-    source.write_text(ptx)
-    done = subprocess.run(
-        [PTXAS, f"-arch={chip}", str(source), "-o", str(tmp_path / "kernel.cubin")],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-
-
 @needs_ptxas
 def test_ptxas_accepts_the_tf32_ops(tmp_path: Path) -> None:
-    ptx = _ptx(parse_module(TF32_KERNEL), "sm_80")
+    ptx = kernel_ptx(parse_module(TF32_KERNEL), "sm_80")
     for instruction in (
         "cp.async.cg.shared.global",
         "ldmatrix.sync.aligned.m8n8.x4.shared.b16",
@@ -374,7 +341,7 @@ def test_ptxas_accepts_the_tf32_ops(tmp_path: Path) -> None:
         "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32",
     ):
         assert instruction in ptx, instruction
-    _assemble(ptx, "sm_80", tmp_path)
+    assembles(ptx, "sm_80")
 
 
 @needs_ptxas
@@ -387,11 +354,11 @@ def test_ptxas_accepts_a_tensorized_tf32_kernel(chip: str, tmp_path: Path) -> No
         f"tprog-gpu-tensorize{{chip={chip} tf32=true}},convert-tprog-to-scf,"
         "convert-tprog-to-gpu,gpu-kernel-outlining"
     ).run(module)
-    ptx = _ptx(module.operation, chip)
+    ptx = kernel_ptx(module.operation, chip)
     expected = (
         ("wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32", "cvt.rna.tf32.f32")
         if chip == "sm_90a"
         else ("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32", "cvt.rna.tf32.f32")
     )
     assert all(instruction in ptx for instruction in expected)
-    _assemble(ptx, chip, tmp_path)
+    assembles(ptx, chip)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from mlir import ir
 from mlir.dialects import arith, gpu, memref, scf
 
+from strata.conversions.hwprim_to_nvvm import WARP_OPS, WARPGROUP_OPS
 from strata.diagnostics import CompileError
 from strata.dialects.tprog import LOOP_NAME, PRIM_FUNC
 from strata.irutil import erase, functions, module_body, symbol_names, unique_symbol, walk
@@ -61,14 +62,6 @@ def _extent(loop: ir.Operation) -> int:
         raise CompileError(str(e), loop.location) from None
 
 
-def _warp_op_sets() -> tuple[frozenset[str], frozenset[str]]:
-    try:
-        from strata.conversions import hwprim_to_nvvm
-    except ImportError:  # the TensorCore primitives are optional for this pass
-        return frozenset(), frozenset()
-    return frozenset(hwprim_to_nvvm.WARP_OPS), frozenset(hwprim_to_nvvm.WARPGROUP_OPS)
-
-
 def is_workgroup(t: ir.Type) -> bool:
     return (
         isinstance(t, ir.MemRefType)
@@ -77,7 +70,7 @@ def is_workgroup(t: ir.Type) -> bool:
     )
 
 
-def _block_chain(top: ir.Operation, fn_name: str) -> tuple[list[ir.Operation], list[ir.Operation]]:
+def _block_chain(top: ir.Operation) -> tuple[list[ir.Operation], list[ir.Operation]]:
     """The blockIdx loops at the top of the nest (outermost first) and the pure ops between
     them."""
     chain, between = [top], []
@@ -97,7 +90,7 @@ class _Kernel:
 
     def __init__(self, top: ir.Operation, fn_name: str):
         self.top = top
-        self.chain, self.between = _block_chain(top, fn_name)
+        self.chain, self.between = _block_chain(top)
         where = f"in tensor program '{fn_name}'"
         self.grid = {a: 1 for a in AXES}
         for loop in self.chain:
@@ -119,7 +112,6 @@ class _Kernel:
                 )
         self.block = {a: 0 for a in AXES}
         self.thread_loops: list[ir.Operation] = []
-        warp_ops, warpgroup_ops = _warp_op_sets()
         lanes = 0
         for op in walk(self.chain[-1]):
             if op == self.chain[-1].operation:
@@ -146,8 +138,8 @@ class _Kernel:
                     "threads instead of making it parallel",
                     op.location,
                 )
-            elif op.name in warp_ops or op.name in warpgroup_ops:
-                need = 32 if op.name in warp_ops else 128
+            elif op.name in WARP_OPS or op.name in WARPGROUP_OPS:
+                need = 32 if op.name in WARP_OPS else 128
                 if lanes and lanes != need:
                     raise CompileError(
                         f"'{op.name}' {where} needs {need} lanes along threadIdx.x, but the "
@@ -221,7 +213,7 @@ def _launch(kernel: _Kernel, module: ir.Operation, taken: set[str]) -> None:
         _unloop(loop, kernel, thread_id)
     # Register buffers the sequential reading gave one slice per thread: each thread keeps its own.
     drop_thread_dims(launch.operation)
-    _hoist_shared(launch.operation, terminator, module, taken)
+    _hoist_shared(launch.operation, module, taken)
     erase(top)
 
 
@@ -247,9 +239,7 @@ def _unloop(loop: ir.Operation, kernel: _Kernel, thread_id: dict[str, ir.Value])
     erase(loop)
 
 
-def _hoist_shared(
-    launch: ir.Operation, terminator: ir.Operation, module: ir.Operation, taken: set[str]
-) -> None:
+def _hoist_shared(launch: ir.Operation, module: ir.Operation, taken: set[str]) -> None:
     allocs = [
         op for op in walk(launch) if op.name == "memref.alloc" and is_workgroup(op.results[0].type)
     ]
@@ -270,7 +260,6 @@ def _hoist_shared(
             value = memref.GetGlobalOp(t, name).result
         alloc.results[0].replace_all_uses_with(value)
         erase(alloc)
-    del terminator
 
 
 def convert_function(fn: ir.Operation, module: ir.Operation, taken: set[str]) -> None:
